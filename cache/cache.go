@@ -1,0 +1,309 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Msg is one message as the file system shows it. Values are immutable once
+// published; a change (a corrected size) publishes a new Msg.
+type Msg struct {
+	UIDValidity uint32 // of the folder when the message was listed
+	UID         uint32
+	Size        int64 // exact size of the .eml
+	Date        time.Time
+	Stem        string // file name without extension, see MessageStem
+}
+
+// Change tells the file system what to invalidate after a sync.
+type Change struct {
+	Folder  string // server name; "" when the folder list itself changed
+	Added   []Msg
+	Removed []Msg
+	Resized []Msg // size corrected after the body was fetched
+}
+
+// Cache is the on-disk store of one account. Lock order: Cache.mu before
+// folder.mu; folder.syncMu is taken before either and held across I/O.
+type Cache struct {
+	dir string
+	src Source
+	db  *bolt.DB
+	log *slog.Logger
+
+	ctx    context.Context // ends when the cache is closed; bounds shared fetches
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	folders  map[string]*folder // by server name; guarded by mu
+	onChange func(Change)       // set once before use
+
+	flights flightGroup // one body download per message at a time
+}
+
+// folder holds one mailbox's messages. msgs is replaced, never modified, so
+// a slice handed out stays valid without a lock.
+type folder struct {
+	syncMu sync.Mutex // serialises syncs of this folder
+
+	mu     sync.Mutex
+	info   FolderInfo
+	status Status
+	loaded bool   // msgs read from the store or the server
+	synced bool   // synced with the server since the mount
+	msgs   []Msg  // by UID
+	metas  []Meta // parallel to msgs: what naming and UIDVALIDITY recovery need
+	byStem map[string]int
+}
+
+// Open opens (creating if needed) the cache in dir. Only one process may use
+// a cache at a time.
+func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("cache %s is in use by another mailfs", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open cache %s: %w", dir, err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	recs, err := loadFolders(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for name, r := range recs {
+		c.folders[name] = &folder{info: r.Info, status: r.Status}
+	}
+	return c, nil
+}
+
+// Close stops background work and closes the store.
+func (c *Cache) Close() error {
+	c.cancel()
+	return c.db.Close()
+}
+
+// OnChange registers the function told about every change; call it before
+// Run. fn must not block for long.
+func (c *Cache) OnChange(fn func(Change)) { c.onChange = fn }
+
+func (c *Cache) notify(ch Change) {
+	if c.onChange != nil {
+		c.onChange(ch)
+	}
+}
+
+// Folders returns the known folders sorted by name.
+func (c *Cache) Folders() []FolderInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]FolderInfo, 0, len(c.folders))
+	for _, f := range c.folders {
+		out = append(out, f.info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// RefreshFolders asks the server for the folder list and stores it.
+func (c *Cache) RefreshFolders(ctx context.Context) error {
+	infos, err := c.src.Folders(ctx)
+	if err != nil {
+		return fmt.Errorf("list folders: %w", err)
+	}
+	c.mu.Lock()
+	seen := map[string]bool{}
+	changed := false
+	for _, info := range infos {
+		seen[info.Name] = true
+		f := c.folders[info.Name]
+		if f == nil {
+			c.folders[info.Name] = &folder{info: info}
+			changed = true
+			continue
+		}
+		f.mu.Lock()
+		if f.info != info {
+			f.info = info
+			changed = true
+		}
+		f.mu.Unlock()
+	}
+	var gone []string
+	for name := range c.folders {
+		if !seen[name] {
+			gone = append(gone, name)
+			delete(c.folders, name)
+			changed = true
+		}
+	}
+	c.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	if err := storeFolderInfo(c.db, infos, gone); err != nil {
+		return err
+	}
+	c.notify(Change{})
+	return nil
+}
+
+func (c *Cache) folder(name string) (*folder, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.folders[name]
+	if f == nil {
+		return nil, fmt.Errorf("folder %q: %w", name, ErrNotFound)
+	}
+	return f, nil
+}
+
+// Messages returns a folder's messages in UID order: from memory, else
+// from the store, else from the server. The slice must not be modified.
+func (c *Cache) Messages(ctx context.Context, name string) ([]Msg, error) {
+	f, err := c.folder(name)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	synced, noSelect := f.synced, f.info.NoSelect
+	msgs := f.msgs
+	f.mu.Unlock()
+	if synced || noSelect {
+		return msgs, nil
+	}
+	// The first look at a folder since the mount costs one STATUS, so a
+	// stale listing (a UIDVALIDITY change above all) is never shown. If the
+	// server cannot be reached, the stored listing is shown.
+	if _, err := c.Sync(ctx, name); err != nil {
+		f.mu.Lock()
+		loaded, msgs := f.loaded, f.msgs
+		f.mu.Unlock()
+		if !loaded || ctx.Err() != nil {
+			return nil, err
+		}
+		c.log.Warn("showing cached listing", "folder", name, "err", err)
+		return msgs, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.msgs, nil
+}
+
+// load reads a folder's messages from the store, if it has ever been synced.
+func (c *Cache) load(f *folder) error {
+	f.syncMu.Lock()
+	defer f.syncMu.Unlock()
+	f.mu.Lock()
+	name, uv, done := f.info.Name, f.status.UIDValidity, f.loaded || f.status.UIDValidity == 0
+	f.mu.Unlock()
+	if done {
+		return nil
+	}
+	metas, err := loadMsgs(c.db, name)
+	if err != nil {
+		return err
+	}
+	f.publish(metas, uv)
+	return nil
+}
+
+// Lookup finds a message by file stem.
+func (c *Cache) Lookup(name, stem string) (Msg, bool) {
+	f, err := c.folder(name)
+	if err != nil {
+		return Msg{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.byStem[stem]
+	if !ok {
+		return Msg{}, false
+	}
+	return f.msgs[i], true
+}
+
+// Message finds a message by UIDVALIDITY and UID.
+func (c *Cache) Message(name string, uv, uid uint32) (Msg, bool) {
+	f, err := c.folder(name)
+	if err != nil {
+		return Msg{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.index(uv, uid)
+	if !ok {
+		return Msg{}, false
+	}
+	return f.msgs[i], true
+}
+
+// index finds a message in f.msgs; f.mu must be held.
+func (f *folder) index(uv, uid uint32) (int, bool) {
+	i := sort.Search(len(f.msgs), func(i int) bool { return f.msgs[i].UID >= uid })
+	return i, i < len(f.msgs) && f.msgs[i].UID == uid && f.msgs[i].UIDValidity == uv
+}
+
+// publish replaces the folder's messages with metas (sorted by UID).
+func (f *folder) publish(metas []Meta, uv uint32) {
+	msgs := make([]Msg, len(metas))
+	byStem := make(map[string]int, len(metas))
+	for i, m := range metas {
+		msgs[i] = Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date, Stem: MessageStem(m.Date, m.Subject, m.UID)}
+		byStem[msgs[i].Stem] = i
+	}
+	f.mu.Lock()
+	f.msgs, f.metas, f.byStem, f.loaded = msgs, metas, byStem, true
+	f.mu.Unlock()
+}
+
+// Run keeps every folder in step with the server, every interval, until
+// ctx ends. Errors are logged and retried at the next tick.
+func (c *Cache) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		c.SyncAll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SyncAll refreshes the folder list and every selectable folder.
+func (c *Cache) SyncAll(ctx context.Context) {
+	if err := c.RefreshFolders(ctx); err != nil {
+		c.log.Warn("refresh", "err", err)
+		return
+	}
+	for _, info := range c.Folders() {
+		if info.NoSelect || ctx.Err() != nil {
+			continue
+		}
+		if _, err := c.Sync(ctx, info.Name); err != nil && ctx.Err() == nil {
+			c.log.Warn("sync", "folder", info.Name, "err", err)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Source is what the cache needs from a mail server. imapsrc implements it;
+// tests may substitute their own.
+type Source interface {
+	// Folders lists every mailbox, selectable or not.
+	Folders(ctx context.Context) ([]FolderInfo, error)
+	// Status reports a mailbox's counters without selecting it.
+	Status(ctx context.Context, folder string) (Status, error)
+	// FetchMeta calls fn for every message whose UID is at least from, in
+	// ascending UID order. It fails with ErrUIDValidity when the mailbox's
+	// UIDVALIDITY is no longer uidValidity.
+	FetchMeta(ctx context.Context, folder string, uidValidity, from uint32, fn func(Meta) error) error
+	// UIDs lists the UIDs the mailbox holds now.
+	UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error)
+	// FetchBody streams one message's exact bytes (BODY.PEEK[]) to fn. fn
+	// may be called again from the start if the connection broke midway.
+	// It fails with ErrGone when the message is no longer on the server.
+	FetchBody(ctx context.Context, folder string, uidValidity, uid uint32, fn func(r io.Reader) error) error
+}
+
+// FolderInfo describes one mailbox as the server lists it.
+type FolderInfo struct {
+	Name     string // UTF-8, as the server names it (decoded from modified UTF-7)
+	Delim    rune   // hierarchy delimiter, 0 if the server has none
+	NoSelect bool   // a hierarchy level only: holds no messages
+}
+
+// Status holds the counters that tell whether a folder changed.
+type Status struct {
+	UIDValidity uint32
+	UIDNext     uint32
+	Messages    uint32
+}
+
+// Meta is what the cache keeps about a message without its body.
+type Meta struct {
+	UID       uint32
+	Size      int64     // RFC822.SIZE, corrected once the body is fetched
+	Date      time.Time // INTERNALDATE
+	Subject   string    // decoded to UTF-8
+	MessageID string
+}
+
+var (
+	// ErrUIDValidity means the folder's UIDs were reassigned by the server.
+	ErrUIDValidity = errors.New("folder UIDVALIDITY changed")
+	// ErrGone means the message or folder no longer exists on the server.
+	ErrGone = errors.New("no longer on the server")
+	// ErrNotFound means there is no such folder or message in the cache.
+	ErrNotFound = errors.New("not found")
+)

@@ -1,0 +1,521 @@
+package main
+
+// End-to-end tests: the real mailfs binary against a private Dovecot,
+// mounted with FUSE in a temporary folder and read with real tools.
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"mailfs/imapsrc/dovecottest"
+	"mailfs/imapsrc/sample"
+)
+
+var binary string // the mailfs binary built for these tests
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mailfs-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "mailfs")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build mailfs: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needFUSE skips without FUSE, except in CI where it fails.
+func needFUSE(t *testing.T) {
+	t.Helper()
+	_, err := os.Stat("/dev/fuse")
+	if err == nil && os.Geteuid() == 0 {
+		return
+	}
+	if err == nil {
+		if _, err = exec.LookPath("fusermount3"); err == nil {
+			return
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("FUSE is not usable (%v): CI must run the mount tests", err)
+	}
+	t.Skipf("FUSE is not usable: %v (install fuse3)", err)
+}
+
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI must run this test", name)
+		}
+		t.Skipf("%s is missing", name)
+	}
+}
+
+// seeded is a Dovecot holding the sample mailbox.
+type seeded struct {
+	*dovecottest.Server
+	uids map[string][]uint32 // folder → UIDs appended, in sample order
+}
+
+func seed(t *testing.T, extra ...sample.Message) *seeded {
+	srv := dovecottest.Start(t)
+	for _, f := range sample.Folders() {
+		if f != "INBOX" {
+			srv.Create(t, f)
+		}
+	}
+	s := &seeded{Server: srv, uids: map[string][]uint32{}}
+	for _, m := range append(sample.Messages(), extra...) {
+		uid := srv.Append(t, m.Folder, m.Raw, m.Date, m.Flags...)
+		s.uids[m.Folder] = append(s.uids[m.Folder], uid)
+	}
+	return s
+}
+
+// mounted is a running mailfs process.
+type mounted struct {
+	dir  string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// mount starts mailfs on a fresh mountpoint with the given cache folder and
+// waits until the mount is live.
+func mount(t *testing.T, srv *seeded, cacheDir string, args ...string) *mounted {
+	t.Helper()
+	needFUSE(t)
+	dir := t.TempDir()
+	all := append([]string{"mount", "--server", srv.Addr, "--tls", "starttls", "--tls-ca", srv.CAFile,
+		"--user", srv.User, "--cache", cacheDir, "--poll", "1s", "--log-level", "debug"}, args...)
+	all = append(all, dir)
+	cmd := exec.Command(binary, all...)
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD="+srv.Password)
+	m := &mounted{dir: dir, cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = m.logs, m.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { m.done <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !isMounted(dir) {
+		select {
+		case err := <-m.done:
+			t.Fatalf("mailfs exited before mounting: %v\n%s", err, m.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("mount did not appear\n%s", m.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { m.stop(t) })
+	return m
+}
+
+// stop unmounts with SIGTERM and checks the clean exit.
+func (m *mounted) stop(t *testing.T) {
+	if m.cmd.ProcessState != nil || m.done == nil {
+		return
+	}
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-m.done:
+		m.done = nil
+		if err != nil {
+			t.Errorf("mailfs exit: %v\n%s", err, m.logs)
+		}
+	case <-time.After(15 * time.Second):
+		m.cmd.Process.Kill()
+		exec.Command("fusermount3", "-u", "-z", m.dir).Run()
+		t.Errorf("mailfs did not exit on SIGTERM\n%s", m.logs)
+	}
+	if isMounted(m.dir) {
+		t.Errorf("%s still mounted after exit", m.dir)
+	}
+}
+
+func isMounted(dir string) bool {
+	b, _ := os.ReadFile("/proc/mounts")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// bodyFetches counts the BODY.PEEK[] commands the server has seen.
+func bodyFetches(t *testing.T, srv *seeded) int {
+	n := 0
+	for _, c := range srv.Commands(t) {
+		if strings.Contains(strings.ToUpper(c), "BODY.PEEK[]") {
+			n++
+		}
+	}
+	return n
+}
+
+var uidSuffix = regexp.MustCompile(`\[(\d+)\]\.eml$`)
+
+// emlFiles maps folder-relative paths of .eml files to their UIDs.
+func emlFiles(t *testing.T, root string) map[string]uint32 {
+	t.Helper()
+	out := map[string]uint32{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		m := uidSuffix.FindStringSubmatch(d.Name())
+		if m == nil {
+			t.Errorf("unexpected file %s", p)
+			return nil
+		}
+		uid, _ := strconv.ParseUint(m[1], 10, 32)
+		rel, _ := filepath.Rel(root, p)
+		out[rel] = uint32(uid)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestMountServesExactMessages(t *testing.T) {
+	big := sample.Big(3 << 20)
+	srv := seed(t, big)
+	flagsBefore := map[string][]string{}
+	for folder, uids := range srv.uids {
+		for _, uid := range uids {
+			flagsBefore[fmt.Sprint(folder, uid)] = srv.Flags(t, folder, uid)
+		}
+	}
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	m := mount(t, srv, cacheDir)
+
+	// Listing fetches no bodies.
+	files := emlFiles(t, m.dir)
+	if n := bodyFetches(t, srv); n != 0 {
+		t.Errorf("listing fetched %d bodies, want 0", n)
+	}
+	want := 0
+	for _, uids := range srv.uids {
+		want += len(uids)
+	}
+	if len(files) != want {
+		t.Fatalf("mount shows %d messages, server holds %d", len(files), want)
+	}
+
+	// Folders appear with decoded names and hierarchy.
+	for _, f := range sample.Folders() {
+		if fi, err := os.Stat(filepath.Join(m.dir, f)); err != nil || !fi.IsDir() {
+			t.Errorf("folder %q: %v", f, err)
+		}
+	}
+
+	// Every file: exact bytes, exact size before reading, mtime = INTERNALDATE, safe name.
+	dates := map[string]time.Time{}
+	for _, msg := range append(sample.Messages(), big) {
+		dates[string(msg.Raw)] = msg.Date
+	}
+	inodes := map[string]uint64{}
+	for rel, uid := range files {
+		p := filepath.Join(m.dir, rel)
+		folder := filepath.Dir(rel)
+		if folder == "." {
+			t.Errorf("message file at top level: %s", rel)
+			continue
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		inodes[rel] = st.Ino
+		server := srv.Fetch(t, folder, uid)
+		if st.Size != int64(len(server)) {
+			t.Errorf("%s: st_size %d, server size %d", rel, st.Size, len(server))
+		}
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("read %s: %v", rel, err)
+		}
+		if !bytes.Equal(got, server) {
+			t.Errorf("%s: %d bytes differ from the server's %d", rel, len(got), len(server))
+		}
+		if d, ok := dates[string(server)]; ok && st.Mtim.Sec != d.Unix() {
+			t.Errorf("%s: mtime %d, INTERNALDATE %d", rel, st.Mtim.Sec, d.Unix())
+		}
+		checkSafeName(t, filepath.Base(rel))
+	}
+
+	// Reading changed no flags (BODY.PEEK, EXAMINE).
+	for folder, uids := range srv.uids {
+		for _, uid := range uids {
+			before := fmt.Sprint(flagsBefore[fmt.Sprint(folder, uid)])
+			if after := fmt.Sprint(srv.Flags(t, folder, uid)); after != before {
+				t.Errorf("%s UID %d: flags %s became %s", folder, uid, before, after)
+			}
+		}
+	}
+
+	// rsync twice: the second run transfers nothing.
+	needTool(t, "rsync")
+	backup := t.TempDir()
+	rsync(t, m.dir+"/", backup+"/")
+	if out := rsync(t, "--stats", m.dir+"/", backup+"/"); !strings.Contains(out, "Number of regular files transferred: 0") {
+		t.Errorf("second rsync transferred files:\n%s", out)
+	}
+	if n := len(emlFiles(t, backup)); n != want {
+		t.Errorf("backup holds %d messages, want %d", n, want)
+	}
+
+	// grep finds a message by a word of its body.
+	out, err := exec.Command("grep", "-rl", "Rechnung", m.dir).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) == 0 {
+		t.Errorf("grep -rl Rechnung: %v %s", err, out)
+	}
+
+	fetched := bodyFetches(t, srv)
+	if fetched != want {
+		t.Errorf("%d body fetches for %d messages: each should be fetched once", fetched, want)
+	}
+
+	// A remount with the same cache shows the same names and inodes and
+	// reads everything without downloading a body.
+	m.stop(t)
+	m2 := mount(t, srv, cacheDir)
+	files2 := emlFiles(t, m2.dir)
+	for rel := range files {
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(m2.dir, rel), &st); err != nil {
+			t.Errorf("after remount: %v", err)
+			continue
+		}
+		if st.Ino != inodes[rel] {
+			t.Errorf("%s: inode %d became %d after remount", rel, inodes[rel], st.Ino)
+		}
+		if _, err := os.ReadFile(filepath.Join(m2.dir, rel)); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(files2) != len(files) {
+		t.Errorf("remount shows %d files, first mount %d", len(files2), len(files))
+	}
+	if n := bodyFetches(t, srv) - fetched; n != 0 {
+		t.Errorf("remount downloaded %d bodies, want 0", n)
+	}
+
+	// A message appended on the server appears; an expunged one disappears.
+	newMsg := sample.Messages()[0]
+	newMsg.Raw = bytes.Replace(newMsg.Raw, []byte("Subject: "), []byte("Subject: Fresh "), 1)
+	uid := srv.Append(t, "INBOX", newMsg.Raw, newMsg.Date)
+	gone := srv.uids["INBOX"][0]
+	srv.Expunge(t, "INBOX", gone)
+	waitFor(t, "new message to appear and expunged to vanish", func() bool {
+		found, vanished := false, true
+		for rel, u := range emlFiles(t, m2.dir) {
+			if strings.HasPrefix(rel, "INBOX/") && u == uid {
+				found = true
+			}
+			if strings.HasPrefix(rel, "INBOX/") && u == gone {
+				vanished = false
+			}
+		}
+		return found && vanished
+	})
+}
+
+func rsync(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("rsync", append([]string{"-a"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rsync %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func checkSafeName(t *testing.T, name string) {
+	t.Helper()
+	switch {
+	case !utf8.ValidString(name):
+		t.Errorf("name %q is not UTF-8", name)
+	case len(name) > 255:
+		t.Errorf("name %q is %d bytes", name, len(name))
+	case strings.HasPrefix(name, "-") || strings.HasPrefix(name, "."):
+		t.Errorf("name %q starts with - or .", name)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		t.Errorf("name %q has control characters", name)
+	case strings.ContainsAny(name, `/\:*?"<>|`):
+		t.Errorf("name %q has characters other file systems refuse", name)
+	}
+}
+
+func TestWrongPasswordDoesNotMount(t *testing.T) {
+	needFUSE(t)
+	srv := dovecottest.Start(t)
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "mount", "--server", srv.TLSAddr, "--tls-ca", srv.CAFile,
+		"--user", srv.User, "--cache", t.TempDir(), dir)
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD=wrong")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("mailfs with a wrong password succeeded:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "login refused") {
+		t.Errorf("want one line saying the login was refused, got:\n%s", out)
+	}
+	if strings.Contains(string(out), "wrong") {
+		t.Errorf("the password appears in the output:\n%s", out)
+	}
+	if isMounted(dir) {
+		t.Error("mounted despite the wrong password")
+	}
+}
+
+func TestTLSRequiredOffLoopback(t *testing.T) {
+	cmd := exec.Command(binary, "mount", "--server", "imap.example.com", "--tls", "none", "--user", "u", t.TempDir())
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD=x")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "without TLS") {
+		t.Errorf("want a refusal to send a password without TLS, got %v:\n%s", err, out)
+	}
+}
+
+func TestUIDValidityChangeKeepsBodies(t *testing.T) {
+	srv := seed(t)
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	m := mount(t, srv, cacheDir)
+	before := emlFiles(t, filepath.Join(m.dir, "Newsletters"))
+	for rel := range before {
+		if _, err := os.ReadFile(filepath.Join(m.dir, "Newsletters", rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.stop(t)
+	old := srv.UIDValidity(t, "Newsletters")
+	srv.ResetUIDValidity(t, "Newsletters")
+	if srv.UIDValidity(t, "Newsletters") == old {
+		t.Fatal("UIDVALIDITY did not change")
+	}
+	fetched := bodyFetches(t, srv)
+	m2 := mount(t, srv, cacheDir)
+	after := emlFiles(t, filepath.Join(m2.dir, "Newsletters"))
+	if len(after) != len(before) {
+		t.Fatalf("%d messages after the reset, %d before", len(after), len(before))
+	}
+	for rel, uid := range after {
+		got, err := os.ReadFile(filepath.Join(m2.dir, "Newsletters", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, srv.Fetch(t, "Newsletters", uid)) {
+			t.Errorf("%s differs from the server after the reset", rel)
+		}
+	}
+	if n := bodyFetches(t, srv) - fetched; n != 0 {
+		t.Errorf("%d bodies downloaded again after a UIDVALIDITY change, want 0", n)
+	}
+}
+
+// TestBigMessageStreams reads a large message through the mount and checks
+// that mailfs's peak memory does not grow with the message.
+func TestBigMessageStreams(t *testing.T) {
+	const size = 48 << 20
+	big := sample.Big(size)
+	srv := seed(t, big)
+	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"))
+	var path string
+	for rel := range emlFiles(t, filepath.Join(m.dir, "INBOX")) {
+		if fi, err := os.Stat(filepath.Join(m.dir, "INBOX", rel)); err == nil && fi.Size() > size/2 {
+			path = filepath.Join(m.dir, "INBOX", rel)
+		}
+	}
+	if path == "" {
+		t.Fatal("big message not found")
+	}
+	base := peakRSS(t, m.cmd.Process.Pid)
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, big.Raw) {
+		t.Fatalf("big message: %d bytes read, %d on the server, or content differs", len(got), len(big.Raw))
+	}
+	grew := peakRSS(t, m.cmd.Process.Pid) - base
+	t.Logf("peak RSS grew by %d KiB reading a %d MiB message", grew>>10, size>>20)
+	if grew > 24<<20 {
+		t.Errorf("peak RSS grew by %d MiB reading a %d MiB message: bodies must stream", grew>>20, size>>20)
+	}
+}
+
+func peakRSS(t *testing.T, pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
+}

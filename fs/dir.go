@@ -1,0 +1,124 @@
+package fs
+
+import (
+	"context"
+	"strings"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// dirNode is a directory: the root, a mailbox, or a hierarchy level.
+type dirNode struct {
+	fs.Inode
+	m    *Mount
+	path string // inside the mount, "" for the root
+}
+
+var (
+	_ = (fs.NodeLookuper)((*dirNode)(nil))
+	_ = (fs.NodeReaddirer)((*dirNode)(nil))
+	_ = (fs.NodeGetattrer)((*dirNode)(nil))
+	_ = (fs.NodeStatfser)((*dirNode)(nil))
+)
+
+func splitPath(path string) []string {
+	if path == "" {
+		return nil
+	}
+	return strings.Split(path, "/")
+}
+
+// Lookup finds a subfolder or a message file. It never fetches a body.
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	t := d.m.tree.Load()
+	td := t.dirs[d.path]
+	if td == nil {
+		return nil, syscall.ENOENT
+	}
+	child := join(d.path, name)
+	if t.dirs[child] != nil {
+		n := &dirNode{m: d.m, path: child}
+		n.fill(ctx, &out.Attr)
+		return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(child)}), 0
+	}
+	if !td.selectable {
+		return nil, syscall.ENOENT
+	}
+	stem, format, ok := splitName(name)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	if _, err := d.m.args.Store.Messages(ctx, td.folder); err != nil {
+		return nil, errno(d.m.args.Log, "lookup", child, err)
+	}
+	msg, ok := d.m.args.Store.Lookup(td.folder, stem)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	f := &fileNode{m: d.m, folder: td.folder, path: child, msg: msg, format: format}
+	f.fill(&out.Attr)
+	ino := fileIno(td.folder, msg.UIDValidity, msg.UID, format)
+	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
+}
+
+// Readdir lists subfolders, then messages in UID order.
+func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	t := d.m.tree.Load()
+	td := t.dirs[d.path]
+	if td == nil {
+		return nil, syscall.ENOENT
+	}
+	var entries []fuse.DirEntry
+	for _, name := range td.subdirs {
+		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFDIR, Ino: dirIno(join(d.path, name))})
+	}
+	if td.selectable {
+		msgs, err := d.m.args.Store.Messages(ctx, td.folder)
+		if err != nil {
+			return nil, errno(d.m.args.Log, "readdir", d.path, err)
+		}
+		for _, msg := range msgs {
+			for _, f := range formats {
+				entries = append(entries, fuse.DirEntry{
+					Name: msg.Stem + "." + f.ext,
+					Mode: syscall.S_IFREG,
+					Ino:  fileIno(td.folder, msg.UIDValidity, msg.UID, f.id),
+				})
+			}
+		}
+	}
+	return fs.NewListDirStream(entries), 0
+}
+
+func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fill(ctx, &out.Attr)
+	return 0
+}
+
+// fill sets a directory's attributes; its times are those of its newest
+// message, so they only change when the folder does.
+func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
+	a.Mode = syscall.S_IFDIR | 0o555
+	a.Ino = dirIno(d.path)
+	a.Nlink = 2
+	a.Owner = fuse.Owner{Uid: d.m.uid, Gid: d.m.gid}
+	if td := d.m.tree.Load().dirs[d.path]; td != nil && td.selectable {
+		msgs, _ := d.m.args.Store.Messages(ctx, td.folder)
+		var newest int64
+		for _, m := range msgs {
+			if s := m.Date.Unix(); s > newest {
+				newest = s
+			}
+		}
+		a.Mtime, a.Ctime, a.Atime = uint64(newest), uint64(newest), uint64(newest)
+	}
+}
+
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	out.Bsize = 4096
+	out.Frsize = 4096
+	out.NameLen = 255
+	return 0
+}

@@ -1,0 +1,163 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"mailfs/cache"
+)
+
+// Store is what the file system needs from the cache.
+type Store interface {
+	Folders() []cache.FolderInfo
+	Messages(ctx context.Context, folder string) ([]cache.Msg, error)
+	Lookup(folder, stem string) (cache.Msg, bool)
+	Message(folder string, uidValidity, uid uint32) (cache.Msg, bool)
+	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
+	OnChange(fn func(cache.Change))
+}
+
+// Args is everything the file system is configured with.
+type Args struct {
+	Store Store
+	Log   *slog.Logger
+	Debug bool // log every FUSE request
+}
+
+// Kernel cache lifetimes, set in this one place. Message files never
+// change, and changes to folders are pushed to the kernel with Notify*, so
+// entries and attributes may be kept long. A name that did not exist is
+// remembered briefly: a new message is announced with NotifyEntry anyway.
+const (
+	entryTimeout    = time.Hour
+	attrTimeout     = time.Hour
+	negativeTimeout = 10 * time.Second
+)
+
+// Mount is a mounted mailfs.
+type Mount struct {
+	server *fuse.Server
+	root   *fs.Inode
+	args   Args
+	tree   atomic.Pointer[tree]
+	uid    uint32
+	gid    uint32
+	events chan cache.Change
+}
+
+// New mounts the store's folders at dir. It returns once the kernel
+// serves the mount.
+func New(dir string, args Args) (*Mount, error) {
+	m := &Mount{args: args, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), events: make(chan cache.Change, 1024)}
+	m.tree.Store(buildTree(args.Store.Folders()))
+	args.Store.OnChange(func(ch cache.Change) {
+		// Notifications are sent from their own goroutine: the change may
+		// come from inside a FUSE request on the same directory, and the
+		// kernel holds that directory's lock until the request returns.
+		m.events <- ch
+	})
+	et, at, nt := entryTimeout, attrTimeout, negativeTimeout
+	root := &dirNode{m: m, path: ""}
+	opts := &fs.Options{
+		EntryTimeout:    &et,
+		AttrTimeout:     &at,
+		NegativeTimeout: &nt,
+		UID:             m.uid,
+		GID:             m.gid,
+		RootStableAttr:  &fs.StableAttr{Ino: dirIno(""), Mode: syscall.S_IFDIR},
+		MountOptions: fuse.MountOptions{
+			FsName:        "mailfs",
+			Name:          "mailfs",
+			DirectMount:   true,
+			Options:       []string{"ro", "default_permissions"},
+			DisableXAttrs: true, // ENOSYS once, and the kernel stops asking
+			MaxReadAhead:  1 << 20,
+			Debug:         args.Debug,
+		},
+	}
+	server, err := fs.Mount(dir, root, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", dir, err)
+	}
+	m.server, m.root = server, root.EmbeddedInode()
+	go m.notifyLoop()
+	return m, nil
+}
+
+// Wait blocks until the file system is unmounted.
+func (m *Mount) Wait() { m.server.Wait() }
+
+// Unmount asks the kernel to unmount, retrying while the mount is busy.
+func (m *Mount) Unmount() error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = m.server.Unmount(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// notifyLoop tells the kernel what changed on the server.
+func (m *Mount) notifyLoop() {
+	for ch := range m.events {
+		if ch.Folder == "" {
+			m.tree.Store(buildTree(m.args.Store.Folders()))
+			m.root.NotifyContent(0, 0)
+			continue
+		}
+		dir := m.folderInode(ch.Folder)
+		if dir == nil {
+			continue // the kernel never looked at this folder
+		}
+		for _, msg := range ch.Removed {
+			for _, name := range fileNames(msg) {
+				if child := dir.GetChild(name); child != nil {
+					dir.NotifyDelete(name, child)
+				} else {
+					dir.NotifyEntry(name)
+				}
+			}
+		}
+		for _, msg := range ch.Added {
+			for _, name := range fileNames(msg) {
+				dir.NotifyEntry(name)
+			}
+		}
+		for _, msg := range ch.Resized {
+			for _, name := range fileNames(msg) {
+				if child := dir.GetChild(name); child != nil {
+					child.NotifyContent(0, 0)
+				}
+			}
+		}
+		dir.NotifyContent(0, 0)
+	}
+}
+
+// folderInode finds the directory inode the kernel knows for a folder.
+func (m *Mount) folderInode(folder string) *fs.Inode {
+	t := m.tree.Load()
+	for path, d := range t.dirs {
+		if d.folder != folder {
+			continue
+		}
+		n := m.root
+		for _, name := range splitPath(path) {
+			if n = n.GetChild(name); n == nil {
+				return nil
+			}
+		}
+		return n
+	}
+	return nil
+}

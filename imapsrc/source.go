@@ -1,0 +1,314 @@
+package imapsrc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode subjects in every charset people send
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+
+	"mailfs/cache"
+)
+
+var errUIDValidity = cache.ErrUIDValidity
+
+// Source is a pool of IMAP connections to one account. It implements
+// cache.Source and only ever reads: mailboxes are opened with EXAMINE and
+// bodies fetched with BODY.PEEK[], so flags never change.
+type Source struct {
+	cfg Config
+	log *slog.Logger
+
+	sem  chan struct{} // one token per connection that may exist
+	mu   sync.Mutex    // guards idle
+	idle []*conn
+
+	bodyFetches atomic.Int64 // BODY.PEEK[] commands sent, for tests and stats
+}
+
+var _ cache.Source = (*Source)(nil)
+
+// Dial checks the configuration and logs in once, so a wrong password or an
+// unreachable server is reported before anything is mounted.
+func Dial(ctx context.Context, cfg Config, log *slog.Logger) (*Source, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Source{cfg: cfg, log: log, sem: make(chan struct{}, cfg.Conns)}
+	s.sem <- struct{}{}
+	cn, err := dial(ctx, &s.cfg)
+	if err != nil {
+		<-s.sem
+		return nil, err
+	}
+	s.put(cn)
+	return s, nil
+}
+
+// BodyFetches returns how many message bodies were requested from the server.
+func (s *Source) BodyFetches() int64 { return s.bodyFetches.Load() }
+
+// Close logs out every idle connection.
+func (s *Source) Close() error {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	for _, cn := range idle {
+		cn.c.Logout().Wait()
+		cn.close()
+	}
+	return nil
+}
+
+func (s *Source) get(ctx context.Context) (*conn, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	s.mu.Lock()
+	for len(s.idle) > 0 {
+		cn := s.idle[len(s.idle)-1]
+		s.idle = s.idle[:len(s.idle)-1]
+		if !cn.broken() {
+			s.mu.Unlock()
+			return cn, nil
+		}
+	}
+	s.mu.Unlock()
+	cn, err := dial(ctx, &s.cfg)
+	if err != nil {
+		<-s.sem
+		return nil, err
+	}
+	return cn, nil
+}
+
+func (s *Source) put(cn *conn) {
+	if cn.broken() {
+		cn.close()
+	} else {
+		s.mu.Lock()
+		s.idle = append(s.idle, cn)
+		s.mu.Unlock()
+	}
+	<-s.sem
+}
+
+// do runs op on a pooled connection. A connection that breaks (server
+// restart, kick, unparsable response) is dropped and op is retried once on a
+// fresh one: every op here is a read, so a retry is safe.
+func (s *Source) do(ctx context.Context, what string, op func(cn *conn) error) error {
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var cn *conn
+		cn, err = s.get(ctx)
+		if err != nil {
+			return err
+		}
+		stop := context.AfterFunc(ctx, cn.close)
+		err = op(cn)
+		stop()
+		broken := cn.broken()
+		s.put(cn)
+		if err == nil || !broken || ctx.Err() != nil {
+			break
+		}
+		s.log.Warn("connection lost, retrying", "op", what, "err", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// Folders implements cache.Source.
+func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
+	var out []cache.FolderInfo
+	err := s.do(ctx, "list", func(cn *conn) error {
+		list, err := cn.c.List("", "*", nil).Collect()
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, l := range list {
+			fi := cache.FolderInfo{Name: l.Mailbox, Delim: l.Delim}
+			for _, a := range l.Attrs {
+				if a == imap.MailboxAttrNoSelect || a == imap.MailboxAttrNonExistent {
+					fi.NoSelect = true
+				}
+			}
+			out = append(out, fi)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// Status implements cache.Source.
+func (s *Source) Status(ctx context.Context, folder string) (cache.Status, error) {
+	var st cache.Status
+	err := s.do(ctx, "status", func(cn *conn) error {
+		// STATUS on the selected mailbox is discouraged (RFC 3501 6.3.10)
+		// and may be stale: leave it first.
+		if cn.selected == folder {
+			if err := cn.c.Unselect().Wait(); err != nil {
+				return err
+			}
+			cn.selected = ""
+		}
+		data, err := cn.c.Status(folder, &imap.StatusOptions{
+			NumMessages: true, UIDNext: true, UIDValidity: true,
+		}).Wait()
+		if err != nil {
+			return mapNo(err, folder)
+		}
+		st = cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext)}
+		if data.NumMessages != nil {
+			st.Messages = *data.NumMessages
+		}
+		return nil
+	})
+	return st, err
+}
+
+// metaHeaders are the only header fields fetched for listing.
+var metaHeaders = []string{"Subject", "Message-ID"}
+
+// FetchMeta implements cache.Source with one pipelined UID FETCH.
+func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from uint32, fn func(cache.Meta) error) error {
+	if from == 0 {
+		from = 1
+	}
+	return s.do(ctx, "fetch meta", func(cn *conn) error {
+		if err := cn.examine(folder, uidValidity); err != nil {
+			return err
+		}
+		var set imap.UIDSet
+		set.AddRange(imap.UID(from), 0) // from:*
+		section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: metaHeaders, Peek: true}
+		cmd := cn.c.Fetch(set, &imap.FetchOptions{
+			UID: true, InternalDate: true, RFC822Size: true,
+			BodySection: []*imap.FetchItemBodySection{section},
+		})
+		var fnErr error
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			buf, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			// "from:*" also matches the highest UID when it is below from.
+			if uint32(buf.UID) < from || fnErr != nil {
+				continue
+			}
+			m := cache.Meta{UID: uint32(buf.UID), Size: buf.RFC822Size, Date: buf.InternalDate}
+			m.Subject, m.MessageID = parseMetaHeader(buf.FindBodySection(section))
+			fnErr = fn(m)
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		return fnErr
+	})
+}
+
+// parseMetaHeader decodes the subject and message ID from fetched header
+// fields. A broken header gives what could be read, never an error.
+func parseMetaHeader(raw []byte) (subject, id string) {
+	h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(append(raw, "\r\n"...))))
+	mh := mail.Header{Header: message.Header{Header: h}}
+	subject, err := mh.Subject()
+	if err != nil {
+		subject = mh.Get("Subject")
+	}
+	id = strings.Trim(strings.TrimSpace(mh.Get("Message-Id")), "<>")
+	return subject, id
+}
+
+// UIDs implements cache.Source.
+func (s *Source) UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error) {
+	var out []uint32
+	err := s.do(ctx, "search", func(cn *conn) error {
+		if err := cn.examine(folder, uidValidity); err != nil {
+			return err
+		}
+		data, err := cn.c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, u := range data.AllUIDs() {
+			out = append(out, uint32(u))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FetchBody implements cache.Source. The body is streamed from the
+// connection to fn and never held in memory.
+func (s *Source) FetchBody(ctx context.Context, folder string, uidValidity, uid uint32, fn func(io.Reader) error) error {
+	return s.do(ctx, "fetch body", func(cn *conn) error {
+		if err := cn.examine(folder, uidValidity); err != nil {
+			return err
+		}
+		s.bodyFetches.Add(1)
+		s.log.Debug("fetch body", "folder", folder, "uid", uid)
+		section := &imap.FetchItemBodySection{Peek: true}
+		cmd := cn.c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{
+			UID:         true,
+			BodySection: []*imap.FetchItemBodySection{section},
+		})
+		found := false
+		var fnErr error
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			for item := msg.Next(); item != nil; item = msg.Next() {
+				body, ok := item.(imapclient.FetchItemDataBodySection)
+				if !ok || body.Literal == nil || found {
+					continue
+				}
+				found = true
+				fnErr = fn(body.Literal)
+			}
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		if fnErr != nil {
+			return fnErr
+		}
+		if !found {
+			return fmt.Errorf("%q UID %d: %w", folder, uid, cache.ErrGone)
+		}
+		return nil
+	})
+}
+
+// mapNo turns a server's NO for a missing mailbox into cache.ErrGone.
+func mapNo(err error, folder string) error {
+	var ie *imap.Error
+	if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo &&
+		(ie.Code == imap.ResponseCodeNonExistent || ie.Code == "") {
+		return fmt.Errorf("%q: %w (%s)", folder, cache.ErrGone, ie.Text)
+	}
+	return err
+}
