@@ -1,0 +1,482 @@
+// Package dovecottest starts a private Dovecot IMAP server for Go tests.
+//
+// It owns one Dovecot instance per Start: its own temporary folder, config,
+// base_dir, state_dir, log, instance name and free ports on 127.0.0.1, so
+// several instances (and several test binaries) run side by side. Nothing
+// depends on /etc/dovecot or on the system's dovecot service, which is never
+// touched. It must not be imported by non-test code.
+//
+// Choices:
+//   - The master runs in the foreground (dovecot -F) as a child of the test
+//     process with a parent-death signal, so an aborted test binary (panic,
+//     timeout) still takes its Dovecot down; Stop also reaps any process left
+//     with the instance's name.
+//   - Dovecot refuses to run mail processes as root. As root (CI), mail files
+//     belong to a system user "mailfstest", created once with useradd. Not as
+//     root, the whole instance runs as the current user (Dovecot's "rootless"
+//     mode: login and anvil processes without chroot); best effort.
+//   - The certificate is generated in Go (ECDSA, SAN IP:127.0.0.1), so no
+//     openssl binary is needed.
+//   - The helpers that read or change mail use their own IMAP connections,
+//     behind the back of any client under test; reads use EXAMINE and
+//     BODY.PEEK so they change nothing.
+package dovecottest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// MailUser is the system user that owns the mail files when tests run as root.
+const MailUser = "mailfstest"
+
+// startTimeout is how long Start waits for the greeting.
+const startTimeout = 10 * time.Second
+
+// Server is a private Dovecot on 127.0.0.1 started for one test (or TestMain).
+type Server struct {
+	Addr     string // "127.0.0.1:PORT", plain IMAP (STARTTLS offered)
+	TLSAddr  string // "127.0.0.1:PORT", implicit TLS (imaps)
+	CAFile   string // PEM file of the self-signed cert (SAN IP:127.0.0.1) to trust
+	User     string // the one mail user, "alice"
+	Password string
+
+	dir      string // the instance's own folder, removed on cleanup
+	conf     string // dovecot.conf
+	logPath  string // dovecot's log_path
+	rawlog   string // rawlog_dir: one .in/.out pair per IMAP session
+	instance string // instance_name; also the prefix of its process titles
+	dovecot  string // path of the dovecot binary
+	doveadm  string // path of the doveadm binary
+
+	mu     sync.Mutex    // guards cmd, exited, stderr
+	cmd    *exec.Cmd     // running master, nil when stopped
+	exited chan struct{} // closed when cmd has been waited for
+	stderr *syncBuffer   // the master's stdout and stderr
+}
+
+// Start starts a fresh server with an empty mailbox for User. It registers
+// t.Cleanup to stop it and remove its files.
+//
+// If dovecot is not installed it skips the test, except with CI=true, where
+// it fails it: tests must never skip in CI.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	dovecot := lookPath(t, "dovecot")
+	doveadm := lookPath(t, "doveadm")
+
+	uid, gid, rootless := mailOwner(t)
+	dir := makeDir(t)
+	s := &Server{
+		CAFile:   filepath.Join(dir, "cert.pem"),
+		User:     "alice",
+		Password: "secret-" + strconv.Itoa(os.Getpid()),
+		dir:      dir,
+		conf:     filepath.Join(dir, "dovecot.conf"),
+		logPath:  filepath.Join(dir, "dovecot.log"),
+		rawlog:   filepath.Join(dir, "mail", "rawlog"),
+		instance: "mailfstest-" + filepath.Base(dir),
+		dovecot:  dovecot,
+		doveadm:  doveadm,
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("dovecot log:\n%s", s.Log())
+		}
+		// A process of a failed start may still be writing: try again.
+		for try := 0; ; try++ {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				break
+			} else if try == 10 {
+				t.Logf("dovecottest: %v", err)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	if err := writeCert(s.CAFile, filepath.Join(dir, "key.pem")); err != nil {
+		t.Fatalf("dovecottest: %v", err)
+	}
+	home := filepath.Join(dir, "mail", "home", s.User)
+	for _, d := range []string{"mail", "mail/home", home, "mail/index", s.rawlog} {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+		if err := os.Chown(d, uid, gid); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+	}
+	users := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::\n", s.User, s.Password, uid, gid, home)
+	if err := os.WriteFile(filepath.Join(dir, "users"), []byte(users), 0o644); err != nil {
+		t.Fatalf("dovecottest: %v", err)
+	}
+
+	// Free ports are picked by listening and closing, so another process may
+	// take one before Dovecot binds it: try again with new ports then.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		cfg := config{dir: dir, instance: s.instance, uid: uid, gid: gid, rootless: rootless}
+		ports := freePorts(t, 2)
+		cfg.port, cfg.tlsPort = ports[0], ports[1]
+		if err = os.WriteFile(s.conf, []byte(cfg.String()), 0o644); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.port))
+		s.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.tlsPort))
+		if err = s.start(); err == nil {
+			return s
+		}
+		s.Stop()
+		if !strings.Contains(err.Error()+s.Log(), "Address already in use") {
+			break
+		}
+		os.Remove(s.logPath)
+	}
+	t.Fatalf("dovecottest: %v", err)
+	return nil
+}
+
+// Restart starts a stopped server again with the same ports, config and
+// mail, for tests of recovery after an outage. It fails the test if the
+// server is still running.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		s.Stop()
+		t.Fatalf("dovecottest: restart: %v", err)
+	}
+}
+
+// start runs the master in the foreground and waits for the greeting.
+func (s *Server) start() error {
+	s.mu.Lock()
+	if s.cmd != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("dovecot %s is already running", s.instance)
+	}
+	cmd := exec.Command(s.dovecot, "-F", "-c", s.conf)
+	cmd.Dir = s.dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	stderr := new(syncBuffer)
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	// If the test binary dies without cleanup (panic, timeout), the kernel
+	// sends the master SIGTERM and the master stops its children. (The
+	// signal follows the OS thread that started it: Go keeps threads alive
+	// unless a goroutine exits while locked to one with LockOSThread.)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("start dovecot: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	s.cmd, s.exited, s.stderr = cmd, exited, stderr
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-exited:
+			return fmt.Errorf("dovecot exited at start-up (%v): %s", cmd.ProcessState, stderr)
+		default:
+		}
+		if err := greet(s.Addr); err == nil {
+			return nil
+		} else if time.Now().After(deadline) {
+			return fmt.Errorf("no greeting on %s after %v: %v", s.Addr, startTimeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and many readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far; "" for a nil buffer.
+func (b *syncBuffer) String() string {
+	if b == nil {
+		return ""
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// greet connects to addr and reads the IMAP greeting.
+func greet(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "* OK") {
+		return fmt.Errorf("unexpected greeting %q", line)
+	}
+	return nil
+}
+
+// Stop stops the instance, simulating an outage: the listeners close and
+// every connection drops. It waits until all of the instance's processes are
+// gone. Stop is idempotent; Restart starts the server again.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	// The master closes its listeners at once, but it waits ~10 s before
+	// it stops busy IMAP processes, then ~1 s for its log process, then up
+	// to another second before it notices it is alone. An outage is abrupt:
+	// stop the IMAP processes now, kill the log process once it is all
+	// that is left, and the master if it lingers after that.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	for _, pid := range instancePids(s.instance, "imap") {
+		syscall.Kill(pid, syscall.SIGTERM)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		pids := instancePids(s.instance, "")
+		if logs := instancePids(s.instance, "log"); len(logs) == len(pids) {
+			for _, pid := range logs {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(200 * time.Millisecond):
+		s.cmd.Process.Kill()
+		<-s.exited
+		// A killed master leaves its pid file, whose pid a later process
+		// may get: Restart would take that for a running Dovecot.
+		os.Remove(filepath.Join(s.dir, "run", "master.pid"))
+	}
+	s.cmd = nil
+	reapInstance(s.instance)
+}
+
+// Log returns the contents of dovecot's log file (or, if there is none yet,
+// what the master printed), for debugging failed tests. Start registers a
+// cleanup that prints it when the test failed.
+func (s *Server) Log() string {
+	b, err := os.ReadFile(s.logPath)
+	if err == nil && len(b) > 0 {
+		return string(b)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if out := s.stderr.String(); out != "" {
+		return out
+	}
+	return fmt.Sprintf("(no log: %v)\n", err)
+}
+
+// ConfigFile returns the path of the instance's dovecot.conf, for running
+// doveadm -c CONF by hand.
+func (s *Server) ConfigFile() string { return s.conf }
+
+// Kick drops every connection of User (doveadm kick).
+// Having no connection to drop is not an error.
+func (s *Server) Kick(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(s.doveadm, "-c", s.conf, "kick", s.User)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "no users kicked") {
+		t.Fatalf("dovecottest: doveadm kick: %v\n%s", err, out)
+	}
+}
+
+// Doveadm runs doveadm -c CONF with args and returns its output, failing the
+// test if it fails.
+func (s *Server) Doveadm(t testing.TB, args ...string) string {
+	t.Helper()
+	return s.runDoveadm(t, args...)
+}
+
+func (s *Server) runDoveadm(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(s.doveadm, append([]string{"-c", s.conf}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dovecottest: doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// lookPath finds a Dovecot binary or skips (fails in CI) the test.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	// Debian puts dovecot in /usr/sbin, which a user's PATH may lack.
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin"} {
+		if p = filepath.Join(dir, name); isExecutable(p) {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("dovecottest: %s not found: install it with `apt-get install dovecot-imapd`", name)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+		return ""
+	}
+	t.Skip(msg)
+	return ""
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// makeDir makes the instance's folder. It is short, not t.TempDir: base_dir
+// holds unix sockets, whose paths may not exceed 107 bytes. Every folder on
+// the way is made traversable for Dovecot's unprivileged users.
+func makeDir(t testing.TB) string {
+	t.Helper()
+	parent := os.TempDir()
+	if len(parent) > 40 {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "dovecottest-")
+	if err != nil {
+		t.Fatalf("dovecottest: %v", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatalf("dovecottest: %v", err)
+	}
+	return dir
+}
+
+// freePorts returns n distinct ports on 127.0.0.1 that were free a moment
+// ago.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+// userMu serializes the creation of MailUser within one test binary;
+// several binaries racing are handled by looking the user up again.
+var userMu sync.Mutex
+
+// mailOwner returns the uid and gid that own the mail files, and whether
+// Dovecot runs rootless as the current user.
+func mailOwner(t testing.TB) (uid, gid int, rootless bool) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return os.Geteuid(), os.Getegid(), true
+	}
+	userMu.Lock()
+	defer userMu.Unlock()
+	// Test binaries of several packages may race to create the user:
+	// useradd then fails on the lock or because the user now exists.
+	u, err := user.Lookup(MailUser)
+	for try := 0; err != nil; try++ {
+		out, uerr := exec.Command("useradd", "--system", "--user-group", "--no-create-home",
+			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", MailUser).CombinedOutput()
+		if u, err = user.Lookup(MailUser); err != nil && try == 20 {
+			t.Fatalf("dovecottest: create user %s: %v: %s", MailUser, uerr, out)
+		} else if err != nil && uerr != nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("dovecottest: user %s has uid %q gid %q", MailUser, u.Uid, u.Gid)
+	}
+	return uid, gid, false
+}
+
+// reapInstance waits for the processes whose title starts with the
+// instance name to exit, and kills those that don't within a few seconds.
+func reapInstance(instance string) {
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		pids := instancePids(instance, "")
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, pid := range pids {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// instancePids lists the processes whose title is "dovecot-INSTANCE/service"
+// (Dovecot 2.3's titles for a named instance) or "INSTANCE/service", of
+// every service or only of the one named.
+func instancePids(instance, service string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		title, _, _ := bytes.Cut(b, []byte{0})
+		title, _, _ = bytes.Cut(title, []byte{' '})
+		name, svc, ok := strings.Cut(string(title), "/")
+		name = strings.TrimPrefix(name, "dovecot-")
+		if ok && name == instance && (service == "" || svc == service) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
