@@ -269,7 +269,7 @@ func (f *folder) publish(metas []Meta, uv uint32) {
 	msgs := make([]Msg, len(metas))
 	byStem := make(map[string]int, len(metas))
 	for i, m := range metas {
-		msgs[i] = Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date, Stem: MessageStem(m.Date, m.Subject, m.UID)}
+		msgs[i] = Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: MessageStem(m.Date, m.Subject, m.UID)}
 		byStem[msgs[i].Stem] = i
 	}
 	f.mu.Lock()
