@@ -47,7 +47,10 @@ type Cache struct {
 	folders  map[string]*folder // by server name; guarded by mu
 	onChange func(Change)       // set once before use
 
-	flights flightGroup // one body download per message at a time
+	flights flightGroup // one download or render per file at a time
+
+	fontsOnce sync.Once
+	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
 }
 
 // folder holds one mailbox's messages. msgs is replaced, never modified, so

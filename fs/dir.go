@@ -41,12 +41,13 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if t.dirs[child] != nil {
 		n := &dirNode{m: d.m, path: child}
 		n.fill(ctx, &out.Attr)
+		out.SetAttrTimeout(attrTimeout)
 		return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(child)}), 0
 	}
 	if !td.selectable {
 		return nil, syscall.ENOENT
 	}
-	stem, format, ok := splitName(name)
+	stem, format, ok := d.m.splitName(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
@@ -58,8 +59,8 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, syscall.ENOENT
 	}
 	f := &fileNode{m: d.m, folder: td.folder, path: child, msg: msg, format: format}
-	f.fill(&out.Attr)
-	ino := fileIno(td.folder, msg.UIDValidity, msg.UID, format)
+	f.lookupAttr(out)
+	ino := fileIno(td.folder, msg.UIDValidity, msg.UID, format.id)
 	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
 }
 
@@ -80,7 +81,7 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 			return nil, errno(d.m.args.Log, "readdir", d.path, err)
 		}
 		for _, msg := range msgs {
-			for _, f := range formats {
+			for _, f := range d.m.formats {
 				entries = append(entries, fuse.DirEntry{
 					Name: msg.Stem + "." + f.ext,
 					Mode: syscall.S_IFREG,
@@ -94,6 +95,7 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 
 func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	d.fill(ctx, &out.Attr)
+	out.SetTimeout(attrTimeout)
 	return 0
 }
 

@@ -20,12 +20,8 @@ func errno(log *slog.Logger, op, path string, err error) syscall.Errno {
 	case errors.Is(err, cache.ErrNotFound):
 		return syscall.ENOENT
 	case errors.Is(err, cache.ErrGone), errors.Is(err, cache.ErrUIDValidity):
-		log.Warn(op+" "+quote(path)+": message or folder no longer on the server", "err", err)
+		log.Warn(op + " " + quote(path) + ": " + err.Error())
 		return syscall.ENOENT
-	}
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return en
 	}
 	log.Error(op + " " + quote(path) + ": " + err.Error())
 	return syscall.EIO

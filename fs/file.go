@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -18,27 +19,49 @@ type format struct {
 	ext string
 }
 
-// formats are the files shown for every message.
-var formats = []format{{0, "eml"}}
+// allFormats are the ways a message can be shown; Args.Formats picks.
+var allFormats = []format{{0, "eml"}, {1, "html"}, {2, "pdf"}, {3, "txt"}}
 
-// splitName parses "STEM.EXT" into the stem and a shown format's id.
-func splitName(name string) (stem string, id int, ok bool) {
-	i := strings.LastIndexByte(name, '.')
-	if i < 0 {
-		return "", 0, false
+const emlFormat = 0
+
+// parseFormats checks a list of extensions such as ["eml", "pdf"].
+func parseFormats(names []string) ([]format, error) {
+	if len(names) == 0 {
+		names = []string{"eml"}
 	}
-	for _, f := range formats {
-		if f.ext == name[i+1:] {
-			return name[:i], f.id, true
+	var out []format
+	for _, n := range names {
+		found := false
+		for _, f := range allFormats {
+			if f.ext == n {
+				out, found = append(out, f), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown format %q (want eml, html, pdf or txt)", n)
 		}
 	}
-	return "", 0, false
+	return out, nil
+}
+
+// splitName parses "STEM.EXT" into the stem and a shown format.
+func (m *Mount) splitName(name string) (stem string, f format, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "", format{}, false
+	}
+	for _, f := range m.formats {
+		if f.ext == name[i+1:] {
+			return name[:i], f, true
+		}
+	}
+	return "", format{}, false
 }
 
 // fileNames lists the names a message is shown under.
-func fileNames(msg cache.Msg) []string {
-	out := make([]string, len(formats))
-	for i, f := range formats {
+func (m *Mount) fileNames(msg cache.Msg) []string {
+	out := make([]string, len(m.formats))
+	for i, f := range m.formats {
 		out[i] = msg.Stem + "." + f.ext
 	}
 	return out
@@ -51,7 +74,7 @@ type fileNode struct {
 	folder string
 	path   string    // inside the mount, for log lines
 	msg    cache.Msg // as of lookup; refreshed from the store when possible
-	format int
+	format format
 }
 
 var (
@@ -61,19 +84,46 @@ var (
 	_ = (fs.NodeReleaser)((*fileNode)(nil))
 )
 
+// Getattr gives exact sizes: a view never rendered is rendered here.
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	f.fill(&out.Attr)
+	size := f.msg.Size
+	if f.format.id != emlFormat {
+		var err error
+		size, err = f.m.args.Store.ViewSize(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+		if err != nil {
+			return errno(f.m.args.Log, "stat", f.path, err)
+		}
+	}
+	f.fill(&out.Attr, size)
+	out.SetTimeout(attrTimeout)
 	return 0
 }
 
-func (f *fileNode) fill(a *fuse.Attr) {
+// lookupAttr fills what a lookup returns without rendering: for a view
+// not yet rendered, the size is unknown and the kernel is told not to keep
+// the attributes, so the next stat asks Getattr, which renders.
+func (f *fileNode) lookupAttr(out *fuse.EntryOut) {
+	size, known := f.msg.Size, true
+	if f.format.id != emlFormat {
+		size, known = f.m.args.Store.KnownViewSize(f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+	}
+	f.fill(&out.Attr, size)
+	if known {
+		out.SetAttrTimeout(attrTimeout)
+	}
+}
+
+func (f *fileNode) fill(a *fuse.Attr, size int64) {
 	if msg, ok := f.m.args.Store.Message(f.folder, f.msg.UIDValidity, f.msg.UID); ok {
 		f.msg = msg
+		if f.format.id == emlFormat {
+			size = msg.Size
+		}
 	}
 	t := uint64(f.msg.Date.Unix())
 	ns := uint32(f.msg.Date.Nanosecond())
 	a.Mode = syscall.S_IFREG | 0o444
-	a.Size = uint64(f.msg.Size)
+	a.Size = uint64(max(size, 0))
 	a.Blocks = (a.Size + 511) / 512
 	a.Blksize = 4096
 	a.Nlink = 1
@@ -89,7 +139,13 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	file, err := f.m.args.Store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
+	var file *os.File
+	var err error
+	if f.format.id == emlFormat {
+		file, err = f.m.args.Store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
+	} else {
+		file, err = f.m.args.Store.OpenView(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+	}
 	if err != nil {
 		return nil, 0, errno(f.m.args.Log, "open", f.path, err)
 	}

@@ -22,20 +22,31 @@ type Store interface {
 	Lookup(folder, stem string) (cache.Msg, bool)
 	Message(folder string, uidValidity, uid uint32) (cache.Msg, bool)
 	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
+	// Views (html, pdf, txt): KnownViewSize never renders; the others
+	// render on first need.
+	KnownViewSize(folder string, uidValidity, uid uint32, format string) (int64, bool)
+	ViewSize(ctx context.Context, folder string, uidValidity, uid uint32, format string) (int64, error)
+	OpenView(ctx context.Context, folder string, uidValidity, uid uint32, format string) (*os.File, error)
 	OnChange(fn func(cache.Change))
 }
 
 // Args is everything the file system is configured with.
 type Args struct {
-	Store Store
-	Log   *slog.Logger
-	Debug bool // log every FUSE request
+	Store   Store
+	Formats []string // extensions shown for every message; default ["eml"]
+	Log     *slog.Logger
+	Debug   bool // log every FUSE request
 }
 
 // Kernel cache lifetimes, set in this one place. Message files never
 // change, and changes to folders are pushed to the kernel with Notify*, so
 // entries and attributes may be kept long. A name that did not exist is
 // remembered briefly: a new message is announced with NotifyEntry anyway.
+//
+// The attribute timeout is set by each node rather than in fs.Options:
+// go-fuse would turn a zero into the default, and zero is what a lookup of
+// a view not yet rendered must return (its size is not known until it is
+// rendered, so the kernel has to ask Getattr on the next stat).
 const (
 	entryTimeout    = time.Hour
 	attrTimeout     = time.Hour
@@ -44,19 +55,24 @@ const (
 
 // Mount is a mounted mailfs.
 type Mount struct {
-	server *fuse.Server
-	root   *fs.Inode
-	args   Args
-	tree   atomic.Pointer[tree]
-	uid    uint32
-	gid    uint32
-	events chan cache.Change
+	server  *fuse.Server
+	root    *fs.Inode
+	args    Args
+	formats []format
+	tree    atomic.Pointer[tree]
+	uid     uint32
+	gid     uint32
+	events  chan cache.Change
 }
 
 // New mounts the store's folders at dir. It returns once the kernel
 // serves the mount.
 func New(dir string, args Args) (*Mount, error) {
-	m := &Mount{args: args, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), events: make(chan cache.Change, 1024)}
+	formats, err := parseFormats(args.Formats)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mount{args: args, formats: formats, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), events: make(chan cache.Change, 1024)}
 	m.tree.Store(buildTree(args.Store.Folders()))
 	args.Store.OnChange(func(ch cache.Change) {
 		// Notifications are sent from their own goroutine: the change may
@@ -64,11 +80,10 @@ func New(dir string, args Args) (*Mount, error) {
 		// kernel holds that directory's lock until the request returns.
 		m.events <- ch
 	})
-	et, at, nt := entryTimeout, attrTimeout, negativeTimeout
+	et, nt := entryTimeout, negativeTimeout
 	root := &dirNode{m: m, path: ""}
 	opts := &fs.Options{
 		EntryTimeout:    &et,
-		AttrTimeout:     &at,
 		NegativeTimeout: &nt,
 		UID:             m.uid,
 		GID:             m.gid,
@@ -120,7 +135,7 @@ func (m *Mount) notifyLoop() {
 			continue // the kernel never looked at this folder
 		}
 		for _, msg := range ch.Removed {
-			for _, name := range fileNames(msg) {
+			for _, name := range m.fileNames(msg) {
 				if child := dir.GetChild(name); child != nil {
 					dir.NotifyDelete(name, child)
 				} else {
@@ -129,12 +144,12 @@ func (m *Mount) notifyLoop() {
 			}
 		}
 		for _, msg := range ch.Added {
-			for _, name := range fileNames(msg) {
+			for _, name := range m.fileNames(msg) {
 				dir.NotifyEntry(name)
 			}
 		}
 		for _, msg := range ch.Resized {
-			for _, name := range fileNames(msg) {
+			for _, name := range m.fileNames(msg) {
 				if child := dir.GetChild(name); child != nil {
 					child.NotifyContent(0, 0)
 				}

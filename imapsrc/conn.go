@@ -30,11 +30,24 @@ type Config struct {
 	TLS      TLSMode // default TLSImplicit
 	CAFile   string  // PEM file of extra trusted CAs, for a private CA
 	User     string
-	Password string
-	Conns    int // connections at most; default 4
+	Password string // for Auth "password"; never logged or put into an error
+	Conns    int    // connections at most; default 4
+
+	// TokenCmd is a command (run with sh -c) printing an OAuth2 access
+	// token. It is run when the first connection logs in, again when the
+	// server refuses the token (then the login is tried once more), and
+	// when the token is 45 minutes old.
+	TokenCmd string
+	// Auth is how to log in: AuthPassword (LOGIN, the default without
+	// TokenCmd), AuthXOAuth2 or AuthOAuthBearer (SASL with the token). With
+	// TokenCmd and no Auth, OAUTHBEARER is used if the server offers it,
+	// else XOAUTH2.
+	Auth string
+
+	tokens *tokenSource // set by normalize when TokenCmd is; shared by copies
 }
 
-// ErrAuth means the server refused the user name or password.
+// ErrAuth means the server refused the user name, password or token.
 var ErrAuth = errors.New("login refused")
 
 // normalize fills defaults and refuses unsafe settings.
@@ -59,11 +72,26 @@ func (c *Config) normalize() error {
 	if c.Addr == "" {
 		return errors.New("no server given")
 	}
+	switch c.Auth {
+	case "", AuthPassword:
+		if c.Auth == AuthPassword && c.TokenCmd != "" {
+			return errors.New("a token command was given, but the login is by password: drop one of them")
+		}
+	case AuthXOAuth2, AuthOAuthBearer:
+		if c.TokenCmd == "" {
+			return fmt.Errorf("login by %s needs a token command", strings.ToUpper(c.Auth))
+		}
+	default:
+		return fmt.Errorf("unknown login method %q (want %s, %s or %s)", c.Auth, AuthPassword, AuthXOAuth2, AuthOAuthBearer)
+	}
+	if c.TokenCmd != "" && c.tokens == nil {
+		c.tokens = &tokenSource{cmd: c.TokenCmd}
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		c.Addr = net.JoinHostPort(strings.Trim(c.Addr, "[]"), port)
 	}
 	if c.TLS == TLSNone && !isLoopback(c.host()) {
-		return fmt.Errorf("refusing to send a password without TLS to %s: use --tls implicit or starttls (--tls none is only for loopback servers)", c.host())
+		return fmt.Errorf("refusing to send a password or token without TLS to %s: use --tls implicit or starttls (--tls none is only for loopback servers)", c.host())
 	}
 	return nil
 }
@@ -108,8 +136,30 @@ type conn struct {
 }
 
 // dial opens and logs in one connection. The dial obeys ctx; later commands
-// are bounded by go-imap's own read timeouts.
+// are bounded by go-imap's own read timeouts. A refused OAuth2 token is
+// fetched again and the login tried once more, on a fresh connection.
 func dial(ctx context.Context, cfg *Config) (*conn, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := connect(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		err = login(ctx, c, cfg, attempt == 0)
+		stop()
+		if err == nil {
+			return &conn{c: c}, nil
+		}
+		c.Close()
+		if errors.Is(err, errRetryToken) {
+			continue
+		}
+		return nil, err
+	}
+}
+
+// connect opens one connection, sets up TLS and waits for the greeting.
+func connect(ctx context.Context, cfg *Config) (*imapclient.Client, error) {
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -144,15 +194,39 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("greeting from %s: %w", cfg.Addr, err)
 	}
-	if err := c.Login(cfg.User, cfg.Password).Wait(); err != nil {
-		c.Close()
-		var ie *imap.Error
-		if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
-			return nil, fmt.Errorf("%w for user %q at %s (%s): check the user name and password", ErrAuth, cfg.User, cfg.Addr, ie.Text)
+	return c, nil
+}
+
+// errRetryToken tells dial that the token was refused and forgotten, and
+// the login is worth one more try with a new one.
+var errRetryToken = errors.New("token refused, fetching a new one")
+
+// login authenticates by password or by token. With mayRetry, a refused
+// token is forgotten and errRetryToken returned.
+func login(ctx context.Context, c *imapclient.Client, cfg *Config, mayRetry bool) error {
+	if cfg.tokens == nil {
+		if err := c.Login(cfg.User, cfg.Password).Wait(); err != nil {
+			var ie *imap.Error
+			if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
+				return fmt.Errorf("%w for user %q at %s (%s): check the user name and password", ErrAuth, cfg.User, cfg.Addr, ie.Text)
+			}
+			return fmt.Errorf("login at %s: %w", cfg.Addr, err)
 		}
-		return nil, fmt.Errorf("login at %s: %w", cfg.Addr, err)
+		return nil
 	}
-	return &conn{c: c}, nil
+	tok, err := cfg.tokens.token(ctx)
+	if err != nil {
+		return err
+	}
+	err = authOAuth(c, cfg, tok)
+	if errors.Is(err, errTokenRefused) {
+		cfg.tokens.refused(tok)
+		if mayRetry {
+			return errRetryToken
+		}
+		return fmt.Errorf("%w for user %q: %v, also after running the token command again: check the user name, the token command and the token's scope", ErrAuth, cfg.User, err)
+	}
+	return err
 }
 
 // examine selects folder read-only (EXAMINE), so nothing we do can change

@@ -297,7 +297,7 @@ func (s *Source) FetchBody(ctx context.Context, folder string, uidValidity, uid 
 			return fnErr
 		}
 		if !found {
-			return fmt.Errorf("%q UID %d: %w", folder, uid, cache.ErrGone)
+			return cache.ErrGone
 		}
 		return nil
 	})

@@ -519,3 +519,149 @@ func peakRSS(t *testing.T, pid int) int64 {
 	t.Fatal("no VmHWM")
 	return 0
 }
+
+// TestOutageAndExpungedMessage: what is cached stays readable while the
+// server is down, what is not fails fast with an error (never a hang or an
+// empty file), and a message expunged before it was read fails too.
+func TestOutageAndExpungedMessage(t *testing.T) {
+	srv := seed(t)
+	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"))
+	inbox := filepath.Join(m.dir, "INBOX")
+	byUID := map[uint32]string{}
+	for rel, uid := range emlFiles(t, inbox) {
+		byUID[uid] = filepath.Join(inbox, rel)
+	}
+	uids := srv.uids["INBOX"]
+	cached, expunged, uncached := byUID[uids[0]], byUID[uids[1]], byUID[uids[2]]
+	want, err := os.ReadFile(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Expunge(t, "INBOX", uids[1])
+	if b, err := os.ReadFile(expunged); err == nil {
+		t.Errorf("reading an expunged message succeeded with %d bytes", len(b))
+	}
+
+	srv.Stop()
+	if got, err := os.ReadFile(cached); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("cached message during outage: %v", err)
+	}
+	start := time.Now()
+	if b, err := os.ReadFile(uncached); err == nil {
+		t.Errorf("reading an uncached message during an outage succeeded with %d bytes", len(b))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("failing read took %v", d)
+	}
+	if _, err := os.ReadDir(inbox); err != nil {
+		t.Errorf("listing during outage: %v", err)
+	}
+	if !strings.Contains(m.logs.String(), filepath.Base(uncached)) {
+		t.Errorf("log does not name the file that failed:\n%s", m.logs)
+	}
+
+	srv.Restart(t)
+	if got, err := os.ReadFile(uncached); err != nil || !bytes.Equal(got, srv.Fetch(t, "INBOX", uids[2])) {
+		t.Errorf("after the server came back: %v", err)
+	}
+}
+
+// TestRenderedViews mounts with every format: plain ls renders nothing,
+// sizes are exact, rsync copies valid PDFs and safe HTML, and a remount
+// renders nothing again.
+func TestRenderedViews(t *testing.T) {
+	needTool(t, "rsync")
+	needTool(t, "qpdf")
+	needTool(t, "pdftotext")
+	srv := seed(t)
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt")
+	rendered := func(m *mounted) int { return strings.Count(m.logs.String(), `msg=rendered`) }
+
+	ls := exec.Command("ls", filepath.Join(m.dir, "INBOX"))
+	out, err := ls.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := strings.Fields(string(out))
+	if n := rendered(m); n != 0 {
+		t.Errorf("plain ls rendered %d files", n)
+	}
+	for _, ext := range []string{".eml", ".html", ".pdf", ".txt"} {
+		found := false
+		for _, n := range names {
+			found = found || strings.HasSuffix(n, ext)
+		}
+		if !found {
+			t.Errorf("no %s file in INBOX", ext)
+		}
+	}
+
+	backup := t.TempDir()
+	rsync(t, m.dir+"/", backup+"/")
+	msgs := sample.Messages()
+	views := 0
+	err = filepath.WalkDir(backup, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		mounted, err := os.Stat(filepath.Join(m.dir, strings.TrimPrefix(p, backup)))
+		if err != nil {
+			return err
+		}
+		local, _ := os.Stat(p)
+		if local.Size() != mounted.Size() || local.Size() == 0 {
+			t.Errorf("%s: copied %d bytes, mount says %d", p, local.Size(), mounted.Size())
+		}
+		b, _ := os.ReadFile(p)
+		switch filepath.Ext(p) {
+		case ".pdf":
+			views++
+			if out, err := exec.Command("qpdf", "--check", p).CombinedOutput(); err != nil {
+				t.Errorf("qpdf --check %s: %v\n%s", p, err, out)
+			}
+			txt, err := exec.Command("pdftotext", p, "-").Output()
+			if err != nil || len(bytes.TrimSpace(txt)) == 0 {
+				t.Errorf("pdftotext %s: %v", p, err)
+			}
+			if strings.Contains(p, "Rechnung 2024-0117") && !bytes.Contains(txt, []byte("Abrechnungszeitraum")) {
+				t.Errorf("%s: body text missing from the PDF:\n%s", p, txt)
+			}
+		case ".html":
+			views++
+			low := bytes.ToLower(b)
+			for _, bad := range []string{"<script", "src=\"http", "src='http", "<iframe"} {
+				if bytes.Contains(low, []byte(bad)) {
+					t.Errorf("%s contains %s", p, bad)
+				}
+			}
+		case ".txt":
+			views++
+			if strings.Contains(p, "Rechnung 2024-0117") && !bytes.Contains(b, []byte("Abrechnungszeitraum Dezember 2023")) {
+				t.Errorf("%s: decoded body missing:\n%s", p, b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if views != 3*len(msgs) {
+		t.Errorf("%d views copied, want %d", views, 3*len(msgs))
+	}
+	if n := rendered(m); n != 3*len(msgs) {
+		t.Errorf("rendered %d views, want each of %d exactly once", n, 3*len(msgs))
+	}
+
+	// A remount with the same cache renders nothing and gives equal bytes.
+	m.stop(t)
+	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt")
+	rsync(t, "--checksum", "--delete", m2.dir+"/", backup+"/")
+	if out := rsync(t, "--checksum", "--stats", m2.dir+"/", backup+"/"); !strings.Contains(out, "Number of regular files transferred: 0") {
+		t.Errorf("views changed after a remount:\n%s", out)
+	}
+	if n := rendered(m2); n != 0 {
+		t.Errorf("remount rendered %d views again", n)
+	}
+}

@@ -39,6 +39,7 @@ type mountFlags struct {
 	server, tls, tlsCA, user  string
 	passwordFile, passwordCmd string
 	cacheDir, logLevel        string
+	formats                   string
 	poll                      time.Duration
 	conns                     int
 	demo, debugFUSE           bool
@@ -59,6 +60,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	fl.StringVar(&f.passwordFile, "password-file", "", "read the password from `FILE` (must not be readable by group or others)")
 	fl.StringVar(&f.passwordCmd, "password-cmd", "", "run `COMMAND` with sh -c and use its output as the password")
 	fl.StringVar(&f.cacheDir, "cache", "", "cache `DIR` (default $XDG_CACHE_HOME/mailfs/USER@HOST)")
+	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of eml, html, pdf, txt")
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.IntVar(&f.conns, "conns", 4, "IMAP connections at most")
 	fl.BoolVar(&f.demo, "demo", false, "serve a bundled sample mailbox from an in-process IMAP server")
@@ -73,6 +75,13 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) != 1 {
 		return usagef("want exactly one MOUNTPOINT, got %d arguments", len(pos))
+	}
+	for _, format := range strings.Split(f.formats, ",") {
+		switch format {
+		case "eml", "html", "pdf", "txt":
+		default:
+			return usagef("unknown format %q in --formats (want eml, html, pdf, txt)", format)
+		}
 	}
 	if f.poll < time.Second {
 		return usagef("--poll %v is too short (at least 1s)", f.poll)
@@ -134,7 +143,7 @@ func serve(f mountFlags, mountpoint string, log *slog.Logger) error {
 		return err
 	}
 
-	m, err := fs.New(mountpoint, fs.Args{Store: c, Log: log, Debug: f.debugFUSE})
+	m, err := fs.New(mountpoint, fs.Args{Store: c, Formats: strings.Split(f.formats, ","), Log: log, Debug: f.debugFUSE})
 	if err != nil {
 		return fmt.Errorf("%w (is fuse3 installed and /dev/fuse usable?)", err)
 	}

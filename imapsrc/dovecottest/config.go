@@ -14,6 +14,7 @@ type config struct {
 	port, tlsPort int    // imap and imaps listeners on 127.0.0.1
 	uid, gid      int    // owner of the mail files
 	rootless      bool   // run every process as the current user
+	rawlog        bool   // write a rawlog of every IMAP session
 }
 
 // String renders a complete dovecot.conf for Dovecot 2.3. It includes
@@ -44,9 +45,11 @@ func (c config) String() string {
 	p("first_valid_gid = %d", min(c.gid, 1))
 	// Rawlogs of every IMAP session (the client's commands in *.in), so a
 	// test can count what a client fetched.
-	p("protocol imap {")
-	p("  rawlog_dir = %s/mail/rawlog", c.dir)
-	p("}")
+	if c.rawlog {
+		p("protocol imap {")
+		p("  rawlog_dir = %s/mail/rawlog", c.dir)
+		p("}")
+	}
 	p("namespace inbox {")
 	p("  inbox = yes")
 	p("  prefix =")

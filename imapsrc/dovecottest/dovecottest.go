@@ -1,10 +1,12 @@
-// Package dovecottest starts a private Dovecot IMAP server for Go tests.
+// Package dovecottest starts a private Dovecot IMAP server for Go tests and
+// benchmarks.
 //
-// It owns one Dovecot instance per Start: its own temporary folder, config,
-// base_dir, state_dir, log, instance name and free ports on 127.0.0.1, so
-// several instances (and several test binaries) run side by side. Nothing
-// depends on /etc/dovecot or on the system's dovecot service, which is never
-// touched. It must not be imported by non-test code.
+// It owns one Dovecot instance per Start (tests) or Launch (the benchmark
+// command, cmd/mailfs-bench): its own temporary folder, config, base_dir,
+// state_dir, log, instance name and free ports on 127.0.0.1, so several
+// instances (and several test binaries) run side by side. Nothing depends
+// on /etc/dovecot or on the system's dovecot service, which is never
+// touched. The mailfs binary must not import it.
 //
 // Choices:
 //   - The master runs in the foreground (dovecot -F) as a child of the test
@@ -56,7 +58,9 @@ type Server struct {
 	dir      string // the instance's own folder, removed on cleanup
 	conf     string // dovecot.conf
 	logPath  string // dovecot's log_path
-	rawlog   string // rawlog_dir: one .in/.out pair per IMAP session
+	rawlog   string // rawlog_dir: one .in/.out pair per IMAP session (if enabled)
+	home     string // User's home; the Maildir is below it
+	uid, gid int    // owner of the mail files
 	instance string // instance_name; also the prefix of its process titles
 	dovecot  string // path of the dovecot binary
 	doveadm  string // path of the doveadm binary
@@ -74,83 +78,22 @@ type Server struct {
 // it fails it: tests must never skip in CI.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	dovecot := lookPath(t, "dovecot")
-	doveadm := lookPath(t, "doveadm")
-
-	uid, gid, rootless := mailOwner(t)
-	dir := makeDir(t)
-	s := &Server{
-		CAFile:   filepath.Join(dir, "cert.pem"),
-		User:     "alice",
-		Password: "secret-" + strconv.Itoa(os.Getpid()),
-		dir:      dir,
-		conf:     filepath.Join(dir, "dovecot.conf"),
-		logPath:  filepath.Join(dir, "dovecot.log"),
-		rawlog:   filepath.Join(dir, "mail", "rawlog"),
-		instance: "mailfstest-" + filepath.Base(dir),
-		dovecot:  dovecot,
-		doveadm:  doveadm,
+	lookPath(t, "dovecot")
+	lookPath(t, "doveadm")
+	s, err := Launch(Options{RawLog: true})
+	if err != nil {
+		t.Fatalf("dovecottest: %v", err)
 	}
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
 			t.Logf("dovecot log:\n%s", s.Log())
 		}
-		// A process of a failed start may still be writing: try again.
-		for try := 0; ; try++ {
-			err := os.RemoveAll(dir)
-			if err == nil {
-				break
-			} else if try == 10 {
-				t.Logf("dovecottest: %v", err)
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+		if err := s.removeDir(); err != nil {
+			t.Logf("dovecottest: %v", err)
 		}
 	})
-	if err := writeCert(s.CAFile, filepath.Join(dir, "key.pem")); err != nil {
-		t.Fatalf("dovecottest: %v", err)
-	}
-	home := filepath.Join(dir, "mail", "home", s.User)
-	for _, d := range []string{"mail", "mail/home", home, "mail/index", s.rawlog} {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(dir, d)
-		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("dovecottest: %v", err)
-		}
-		if err := os.Chown(d, uid, gid); err != nil {
-			t.Fatalf("dovecottest: %v", err)
-		}
-	}
-	users := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::\n", s.User, s.Password, uid, gid, home)
-	if err := os.WriteFile(filepath.Join(dir, "users"), []byte(users), 0o644); err != nil {
-		t.Fatalf("dovecottest: %v", err)
-	}
-
-	// Free ports are picked by listening and closing, so another process may
-	// take one before Dovecot binds it: try again with new ports then.
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		cfg := config{dir: dir, instance: s.instance, uid: uid, gid: gid, rootless: rootless}
-		ports := freePorts(t, 2)
-		cfg.port, cfg.tlsPort = ports[0], ports[1]
-		if err = os.WriteFile(s.conf, []byte(cfg.String()), 0o644); err != nil {
-			t.Fatalf("dovecottest: %v", err)
-		}
-		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.port))
-		s.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.tlsPort))
-		if err = s.start(); err == nil {
-			return s
-		}
-		s.Stop()
-		if !strings.Contains(err.Error()+s.Log(), "Address already in use") {
-			break
-		}
-		os.Remove(s.logPath)
-	}
-	t.Fatalf("dovecottest: %v", err)
-	return nil
+	return s
 }
 
 // Restart starts a stopped server again with the same ports, config and
@@ -332,35 +275,42 @@ func (s *Server) Doveadm(t testing.TB, args ...string) string {
 
 func (s *Server) runDoveadm(t testing.TB, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(s.doveadm, append([]string{"-c", s.conf}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	out, err := cmd.CombinedOutput()
+	out, err := s.RunDoveadm(args...)
 	if err != nil {
-		t.Fatalf("dovecottest: doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("dovecottest: %v", err)
 	}
-	return string(out)
+	return out
 }
 
 // lookPath finds a Dovecot binary or skips (fails in CI) the test.
 func lookPath(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
+	p, err := findBinary(name)
 	if err == nil {
 		return p
 	}
-	// Debian puts dovecot in /usr/sbin, which a user's PATH may lack.
-	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin"} {
-		if p = filepath.Join(dir, name); isExecutable(p) {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("dovecottest: %s not found: install it with `apt-get install dovecot-imapd`", name)
+	msg := "dovecottest: " + err.Error()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 		return ""
 	}
 	t.Skip(msg)
 	return ""
+}
+
+// findBinary finds a Dovecot binary in PATH or where Debian puts it.
+func findBinary(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p, nil
+	}
+	// Debian puts dovecot in /usr/sbin, which a user's PATH may lack.
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin"} {
+		if p = filepath.Join(dir, name); isExecutable(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found: install it with `apt-get install dovecot-imapd`: %w", name, ErrNotInstalled)
 }
 
 func isExecutable(p string) bool {
@@ -371,36 +321,35 @@ func isExecutable(p string) bool {
 // makeDir makes the instance's folder. It is short, not t.TempDir: base_dir
 // holds unix sockets, whose paths may not exceed 107 bytes. Every folder on
 // the way is made traversable for Dovecot's unprivileged users.
-func makeDir(t testing.TB) string {
-	t.Helper()
+func makeDir() (string, error) {
 	parent := os.TempDir()
 	if len(parent) > 40 {
 		parent = "/tmp"
 	}
 	dir, err := os.MkdirTemp(parent, "dovecottest-")
 	if err != nil {
-		t.Fatalf("dovecottest: %v", err)
+		return "", err
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatalf("dovecottest: %v", err)
+		os.Remove(dir)
+		return "", err
 	}
-	return dir
+	return dir, nil
 }
 
 // freePorts returns n distinct ports on 127.0.0.1 that were free a moment
 // ago.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
+func freePorts(n int) ([]int, error) {
 	var ports []int
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatalf("dovecottest: %v", err)
+			return nil, err
 		}
 		defer l.Close()
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return ports
+	return ports, nil
 }
 
 // userMu serializes the creation of MailUser within one test binary;
@@ -409,10 +358,9 @@ var userMu sync.Mutex
 
 // mailOwner returns the uid and gid that own the mail files, and whether
 // Dovecot runs rootless as the current user.
-func mailOwner(t testing.TB) (uid, gid int, rootless bool) {
-	t.Helper()
+func mailOwner() (uid, gid int, rootless bool, err error) {
 	if os.Geteuid() != 0 {
-		return os.Geteuid(), os.Getegid(), true
+		return os.Geteuid(), os.Getegid(), true, nil
 	}
 	userMu.Lock()
 	defer userMu.Unlock()
@@ -423,7 +371,7 @@ func mailOwner(t testing.TB) (uid, gid int, rootless bool) {
 		out, uerr := exec.Command("useradd", "--system", "--user-group", "--no-create-home",
 			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", MailUser).CombinedOutput()
 		if u, err = user.Lookup(MailUser); err != nil && try == 20 {
-			t.Fatalf("dovecottest: create user %s: %v: %s", MailUser, uerr, out)
+			return 0, 0, false, fmt.Errorf("create user %s: %v: %s", MailUser, uerr, out)
 		} else if err != nil && uerr != nil {
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -431,9 +379,9 @@ func mailOwner(t testing.TB) (uid, gid int, rootless bool) {
 	uid, err1 := strconv.Atoi(u.Uid)
 	gid, err2 := strconv.Atoi(u.Gid)
 	if err1 != nil || err2 != nil {
-		t.Fatalf("dovecottest: user %s has uid %q gid %q", MailUser, u.Uid, u.Gid)
+		return 0, 0, false, fmt.Errorf("user %s has uid %q gid %q", MailUser, u.Uid, u.Gid)
 	}
-	return uid, gid, false
+	return uid, gid, false, nil
 }
 
 // reapInstance waits for the processes whose title starts with the

@@ -1,0 +1,175 @@
+package cache
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailfs/render"
+)
+
+// Views are the rendered forms of a message (.html, .pdf, .txt). Each is
+// rendered once, from the cached body, and kept beside it:
+//
+//	bodies/<folder hash>/<UIDVALIDITY>/<UID>.v<render.Version>.<format>
+//
+// Its size is recorded in the store (bucket "views"), so a stat after a
+// remount costs no rendering, and a file whose size disagrees is rendered
+// again. A new render.Version leaves old files unused.
+
+var bucketViews = []byte("views")
+
+// Formats lists the views mailfs can render, besides "eml".
+var Formats = []string{"html", "pdf", "txt"}
+
+// renderSlots bounds how many renders run at once: one per core.
+var renderSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+func (c *Cache) renderer(format string) (func([]byte, io.Writer) error, error) {
+	switch format {
+	case "html":
+		return render.HTML, nil
+	case "txt":
+		return render.Text, nil
+	case "pdf":
+		return func(raw []byte, w io.Writer) error { return render.PDF(raw, w, c.pdfOptions()) }, nil
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+// pdfOptions loads the system fonts for scripts the bundled font lacks,
+// once, on the first PDF.
+func (c *Cache) pdfOptions() render.Options {
+	c.fontsOnce.Do(func() { c.fonts = render.SystemFonts() })
+	return render.Options{ExtraFonts: c.fonts}
+}
+
+func (c *Cache) viewPath(folder string, uv, uid uint32, format string) string {
+	name := strconv.FormatUint(uint64(uid), 10) + ".v" + strconv.Itoa(render.Version) + "." + format
+	return filepath.Join(c.uvDir(folder, uv), name)
+}
+
+func viewKey(folder string, uv, uid uint32, format string) []byte {
+	k := append([]byte(folder), 0)
+	k = binary.BigEndian.AppendUint32(k, uv)
+	k = binary.BigEndian.AppendUint32(k, uid)
+	k = append(k, byte(render.Version))
+	return append(k, format...)
+}
+
+// KnownViewSize returns a view's size if it has been rendered before,
+// without rendering. A stat of a view that was never rendered must render.
+func (c *Cache) KnownViewSize(folder string, uv, uid uint32, format string) (int64, bool) {
+	var size int64 = -1
+	c.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketViews); b != nil {
+			if v := b.Get(viewKey(folder, uv, uid, format)); v != nil {
+				if n, k := binary.Uvarint(v); k > 0 {
+					size = int64(n)
+				}
+			}
+		}
+		return nil
+	})
+	return size, size >= 0
+}
+
+// ViewSize returns a view's exact size, rendering it if needed.
+func (c *Cache) ViewSize(ctx context.Context, folder string, uv, uid uint32, format string) (int64, error) {
+	f, err := c.OpenView(ctx, folder, uv, uid, format)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// OpenView returns a rendered view as an open file, rendering it first if
+// the cache has no complete copy. The caller closes the file.
+func (c *Cache) OpenView(ctx context.Context, folder string, uv, uid uint32, format string) (*os.File, error) {
+	if _, ok := c.Message(folder, uv, uid); !ok {
+		return nil, fmt.Errorf("%q UID %d: %w", folder, uid, ErrGone)
+	}
+	path := c.viewPath(folder, uv, uid, format)
+	if size, ok := c.KnownViewSize(folder, uv, uid, format); ok {
+		if file, ok := openComplete(path, size); ok {
+			return file, nil
+		}
+	}
+	err := c.flights.do(ctx, path, func() error {
+		if size, ok := c.KnownViewSize(folder, uv, uid, format); ok {
+			if file, ok := openComplete(path, size); ok {
+				file.Close()
+				return nil
+			}
+		}
+		return c.renderView(folder, uv, uid, format, path)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(path)
+}
+
+// renderView renders one view into path and records its size.
+func (c *Cache) renderView(folder string, uv, uid uint32, format, path string) error {
+	fn, err := c.renderer(format)
+	if err != nil {
+		return err
+	}
+	body, err := c.OpenBody(c.ctx, folder, uv, uid)
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(body)
+	body.Close()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dirOf(path), ".part-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	renderSlots <- struct{}{}
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	err = fn(raw, w)
+	<-renderSlots
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("render %s of %q UID %d: %w", format, folder, uid, err)
+	}
+	fi, err := tmp.Stat()
+	if err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	c.log.Debug("rendered", "format", format, "folder", folder, "uid", uid, "bytes", fi.Size())
+	return c.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketViews)
+		if err != nil {
+			return err
+		}
+		return b.Put(viewKey(folder, uv, uid, format), binary.AppendUvarint(nil, uint64(fi.Size())))
+	})
+}

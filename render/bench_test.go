@@ -1,0 +1,141 @@
+package render
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// bigMessage builds a message with a text body and an attachment of n
+// pseudo-random bytes.
+func bigMessage(n int) ([]byte, []byte) {
+	data := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	var b bytes.Buffer
+	b.WriteString("From: Archive <archive@example.com>\r\nTo: you@example.org\r\nSubject: Big scan attached\r\n" +
+		"Date: Mon, 8 Apr 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BIG\r\n\r\n" +
+		"--BIG\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe scan is attached.\r\n" +
+		"--BIG\r\nContent-Type: application/octet-stream; name=scan.bin\r\nContent-Disposition: attachment; filename=scan.bin\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--BIG--\r\n")
+	return b.Bytes(), data
+}
+
+func TestLargeAttachment(t *testing.T) {
+	raw, data := bigMessage(3 << 20)
+	start := time.Now()
+	pdf := render(t, "pdf", raw, Options{})
+	t.Logf("3 MB attachment: PDF %d bytes in %v", len(pdf), time.Since(start))
+	for _, f := range []string{"txt", "html"} {
+		if out := render(t, f, raw, Options{}); !bytes.Contains(out, []byte("scan.bin")) || !bytes.Contains(out, []byte("3.0 MB")) {
+			t.Errorf("%s does not list scan.bin (3.0 MB)", f)
+		}
+	}
+	tool(t, "pdfdetach")
+	dir := t.TempDir()
+	f := filepath.Join(dir, "big.pdf")
+	os.WriteFile(f, pdf, 0o644)
+	run(t, "pdfdetach", "-saveall", "-o", dir, f)
+	for name, want := range map[string][]byte{"message.eml": raw, "scan.bin": data} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("embedded %s: %d bytes, want %d identical bytes (%v)", name, len(got), len(want), err)
+		}
+	}
+}
+
+// FuzzRender feeds arbitrary bytes to the renderers' inner functions (no
+// recover) and the PDF builder: nothing may panic.
+func FuzzRender(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.eml")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\n--x--"))
+	f.Add([]byte("Subject: =?utf-8?B?8J+YgA==?=\r\nContent-Type: text/html\r\n\r\n<p dir=rtl>שלום 😀<img src=cid:a>"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m := parse(raw)
+		var b bytes.Buffer
+		writeText(&b, m)
+		b.Reset()
+		writeMessageHTML(&b, m)
+		if _, err := buildPDF(parse, raw, Options{}); err != nil {
+			t.Fatalf("pdf: %v", err)
+		}
+	})
+}
+
+// benchCorpus renders every corpus message per iteration and reports the
+// time per message; typical messages are all well under 100 KB.
+func benchCorpus(b *testing.B, fn func([]byte) error) {
+	msgs := readCorpus(b)
+	names := make([]string, 0, len(msgs))
+	var total int64
+	for n, m := range msgs {
+		names = append(names, n)
+		total += int64(len(m))
+	}
+	sort.Strings(names)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, n := range names {
+			if err := fn(msgs[n]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	perMsg := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(names))
+	b.ReportMetric(perMsg/1e6, "ms/msg")
+	b.ReportMetric(1e9/perMsg, "msgs/s")
+}
+
+func BenchmarkPDF(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
+}
+
+func BenchmarkPDFExtraFonts(b *testing.B) {
+	opt := Options{ExtraFonts: SystemFonts()}
+	benchCorpus(b, func(raw []byte) error { return PDF(raw, io.Discard, opt) })
+}
+
+func BenchmarkHTML(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return HTML(raw, io.Discard) })
+}
+
+func BenchmarkText(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return Text(raw, io.Discard) })
+}
+
+// BenchmarkPDFTypical is one ordinary message: a 60 KB newsletter-sized
+// HTML body with a small inline image.
+func BenchmarkPDFTypical(b *testing.B) {
+	raw := readCorpus(b)["newsletter.eml"]
+	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, <a href=\"https://example.com/x\">consectetur</a> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 400)
+	raw = bytes.Replace(raw, []byte("--==rel==\r\nContent-Type: image/png"), []byte("--==rel==\r\nContent-Type: text/html; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n"+body+"\r\n--==rel==\r\nContent-Type: image/png"), 1)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := PDF(raw, io.Discard, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package render
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Blocks are the formatted-text model shared by the TXT and PDF renderers:
+// an HTML or plain text body becomes a flat list of paragraphs made of
+// styled spans, plus images and rules.
+
+type span struct {
+	text   string
+	href   string // link target (http, https, mailto, tel, ftp) or ""
+	bold   bool
+	italic bool
+}
+
+type blockKind uint8
+
+const (
+	bPara    blockKind = iota // wrapped text; "\n" in a span is a line break
+	bHeading                  // level 1–6
+	bPre                      // text with significant white space
+	bImage                    // img
+	bRule                     // a horizontal line
+)
+
+type block struct {
+	kind   blockKind
+	spans  []span
+	level  int    // heading level
+	indent int    // list nesting
+	quote  int    // blockquote / "> " depth
+	bullet string // list marker for the first line, or ""
+	space  bool   // followed by a blank line
+	img    *attachment
+}
+
+// chooseBody resolves multipart/alternative choices. With preferHTML the
+// last (richest) alternative holding HTML wins, else the last one holding
+// non-blank plain text; failing that the last non-empty one.
+func chooseBody(ns []node, preferHTML bool) []node {
+	var out []node
+	for _, n := range ns {
+		if n.kind != nAlt {
+			out = append(out, n)
+			continue
+		}
+		best := -1
+		for i, a := range n.alts {
+			if hasBody(a, preferHTML) {
+				best = i
+			}
+		}
+		if best < 0 {
+			for i, a := range n.alts {
+				if hasBody(a, !preferHTML) || best < 0 && len(a) > 0 {
+					best = i
+				}
+			}
+		}
+		if best >= 0 {
+			out = append(out, chooseBody(n.alts[best], preferHTML)...)
+		}
+	}
+	return out
+}
+
+func hasBody(ns []node, html bool) bool {
+	for _, n := range ns {
+		switch {
+		case n.kind == nAlt:
+			for _, a := range n.alts {
+				if hasBody(a, html) {
+					return true
+				}
+			}
+		case html && n.kind == nHTML:
+			return true
+		case !html && n.kind == nText && strings.TrimSpace(n.text) != "":
+			return true
+		}
+	}
+	return false
+}
+
+// textBlocks turns a plain text body into one paragraph per line, with
+// "> " quoting as depth and URLs as links.
+func textBlocks(s string) []block {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	out := make([]block, 0, len(lines))
+	for _, l := range lines {
+		q := 0
+		for {
+			t := strings.TrimLeft(l, " ")
+			if !strings.HasPrefix(t, ">") {
+				break
+			}
+			l = strings.TrimPrefix(t[1:], " ")
+			q++
+		}
+		l = strings.ReplaceAll(l, "\t", "    ")
+		out = append(out, block{kind: bPara, spans: linkify(l), quote: q})
+	}
+	return out
+}
+
+var urlRE = regexp.MustCompile(`(?i)\b(?:https?://|ftp://|mailto:|www\.)[^\s<>"]+`)
+
+// linkify splits text into spans, URLs becoming links.
+func linkify(s string) []span {
+	var out []span
+	for s != "" {
+		loc := urlRE.FindStringIndex(s)
+		if loc == nil {
+			out = append(out, span{text: s})
+			break
+		}
+		u := trimURL(s[loc[0]:loc[1]])
+		if loc[0] > 0 {
+			out = append(out, span{text: s[:loc[0]]})
+		}
+		href := u
+		if strings.HasPrefix(strings.ToLower(u), "www.") {
+			href = "http://" + u
+		}
+		out = append(out, span{text: u, href: href})
+		s = s[loc[0]+len(u):]
+	}
+	return out
+}
+
+// trimURL drops trailing punctuation that ends the sentence, not the URL.
+func trimURL(u string) string {
+	for u != "" {
+		c := u[len(u)-1]
+		if strings.IndexByte(".,;:!?'\"*", c) >= 0 ||
+			c == ')' && strings.Count(u, "(") < strings.Count(u, ")") ||
+			c == ']' && strings.Count(u, "[") < strings.Count(u, "]") {
+			u = u[:len(u)-1]
+			continue
+		}
+		break
+	}
+	return u
+}
+
+// safeHref returns a link target for the schemes render keeps, or "".
+func safeHref(h string) string {
+	h = strings.TrimSpace(h)
+	l := strings.ToLower(h)
+	for _, p := range []string{"http://", "https://", "mailto:", "tel:", "ftp://"} {
+		if strings.HasPrefix(l, p) && len(h) > len(p) {
+			return h
+		}
+	}
+	return ""
+}
+
+// invisible are characters that only steer layout or hide text (zero-width
+// spaces, soft hyphens, joiners, byte order marks, variation selectors).
+var invisible = strings.NewReplacer(
+	"\u00ad", "", "\u034f", "", "\u200b", "", "\u200c", "", "\u200d", "",
+	"\u2060", "", "\ufeff", "", "\ufe0f", "", "\ufe0e", "", "\u00a0", " ",
+)

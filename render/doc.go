@@ -1,0 +1,85 @@
+// Package render turns the raw bytes of one mail message into the three
+// views mailfs shows beside the .eml: .html, .txt and .pdf.
+//
+// The renderers are pure functions of the message bytes: no I/O (except
+// SystemFonts, a helper for the caller), no network, no clock, no
+// randomness. The same input always gives the same output bytes, so the
+// cache can key rendered files by (message, Version) and sizes stay stable.
+// A malformed message still renders: whatever can be parsed is shown, then
+// the raw text. Each renderer recovers from panics and falls back to the raw
+// text, so an error means only that the writer failed (or, for PDF, an
+// internal failure even of the fallback).
+//
+// # What it does not do
+//
+// It does not fetch anything: remote images, style sheets and fonts in HTML
+// mail are dropped (a placeholder keeps the layout), so opening a backup
+// never phones home. It does not verify signatures or decrypt: signed and
+// encrypted messages are shown as such, their S/MIME or OpenPGP parts kept
+// as attachments.
+//
+// # Model
+//
+// parse.go builds one model per message (decoded header fields, body nodes
+// with multipart/alternative choices kept, attachments, cid: resources).
+// Header words (RFC 2047) and bodies are decoded with every charset of
+// golang.org/x/text via go-message/charset; unlabelled 8-bit text is read as
+// UTF-8 when valid and Windows-1252 otherwise. The views choose from the
+// alternatives: HTML prefers the HTML part, TXT the plain text part (HTML
+// converted when there is none), PDF the HTML part converted to formatted
+// text, because that is what the sender composed and it carries the inline
+// images; the plain text part when there is no HTML.
+//
+// # HTML
+//
+// The HTML body is sanitised with a small allowlist over golang.org/x/net/html
+// (sanitize.go) rather than bluemonday, whose UGC policy keeps remote
+// images and which would need as much configuration as the allowlist
+// itself: no scripts, event handlers, forms, frames, objects, meta refresh,
+// remote images or CSS url()s; cid: images become data: URIs. A
+// Content-Security-Policy meta tag (default-src 'none'; img-src data:;
+// style-src 'unsafe-inline') backs this up.
+//
+// # PDF and fonts
+//
+// PDFs are written with github.com/go-pdf/fpdf: it embeds subsetted UTF-8
+// TrueType fonts, makes link annotations, draws JPEG and PNG, and writes
+// document-level embedded files (EmbeddedFiles) and file attachment
+// annotations, so each PDF carries the original message.eml and every
+// attachment and is a lossless archive. signintech/gopdf cannot embed
+// files; pdfcpu can, but is a much larger dependency for the same result.
+// fpdf is archived but stable; its one known trap, runes above U+FFFF
+// (emoji), is avoided because render lays text out itself and never passes
+// such runes on. Creation dates are set from the message's Date header and
+// catalog output is sorted, so the bytes are deterministic.
+//
+// Font strategy: the bundled fonts are Go Regular and Go Bold
+// (golang.org/x/image/font/gofont, BSD licence), which cover WGL4: Latin,
+// Greek and Cyrillic. Each rune is drawn with the first font that has it:
+// the Go font, then the fonts in Options.ExtraFonts (TrueType with a
+// format 4 cmap; CFF-based OpenType and .ttc collections are skipped because
+// fpdf cannot read them). SystemFonts finds such fonts in Debian's usual
+// places (fonts-droid-fallback for CJK, DejaVu Sans or Noto for Hebrew and
+// Arabic). A rune no font has, and every rune above U+FFFF, is drawn as a
+// visible box (U+25A1) — the original text stays in the embedded .eml.
+// Hebrew and Arabic lines are put in visual order and Arabic letters are
+// shaped to presentation forms (bidi.go), a simplification of the Unicode
+// bidi algorithm that is good enough for mail.
+//
+// Performance: parsing the bundled fonts' tables happens once per process;
+// fpdf itself re-reads each TrueType font it embeds per document (about 1 ms
+// per Go font), which dominates the time of a small PDF.
+package render
+
+// Version changes whenever any renderer's output bytes change; the cache
+// keys rendered files by it.
+const Version = 1
+
+// Options tune the PDF renderer.
+type Options struct {
+	// ExtraFonts: TrueType font files (bytes) the caller loaded from the
+	// system for scripts the bundled font lacks (CJK, Arabic, Hebrew).
+	// render itself never reads files. The slices must not be modified
+	// while a render runs.
+	ExtraFonts [][]byte
+}

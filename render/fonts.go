@@ -1,0 +1,203 @@
+package render
+
+import (
+	"encoding/binary"
+	"os"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// face is one TrueType font as the PDF layout sees it: which runes it has
+// and how wide they are (in 1/1000 em, the unit PDF font metrics use).
+type face struct {
+	family string // fpdf family name
+	style  string // fpdf style: "" or "B"
+	ttf    []byte
+	// Bundled faces have full tables, computed once.
+	has   *[0x10000 / 64]uint64
+	width *[0x10000]uint16
+	// Extra faces are looked up lazily, per document.
+	sf    *sfnt.Font
+	buf   sfnt.Buffer
+	cache map[rune]uint16 // width+1, or 0 for "not in the font"
+}
+
+var (
+	bundledOnce sync.Once
+	goRegular   *face
+	goBold      *face
+)
+
+// bundled returns the Go Regular and Go Bold faces (WGL4: Latin, Greek,
+// Cyrillic), their coverage and widths computed on first use.
+func bundled() (*face, *face) {
+	bundledOnce.Do(func() {
+		goRegular = tableFace("go", "", goregular.TTF)
+		goBold = tableFace("go", "B", gobold.TTF)
+	})
+	return goRegular, goBold
+}
+
+func tableFace(family, style string, ttf []byte) *face {
+	f := &face{family: family, style: style, ttf: ttf, has: new([0x10000 / 64]uint64), width: new([0x10000]uint16)}
+	sf, err := sfnt.Parse(ttf)
+	if err != nil {
+		panic("render: bundled font: " + err.Error())
+	}
+	var buf sfnt.Buffer
+	for r := rune(0); r < 0x10000; r++ {
+		if g, err := sf.GlyphIndex(&buf, r); err == nil && g != 0 {
+			f.has[r/64] |= 1 << (r % 64)
+			f.width[r] = advance(sf, &buf, g)
+		}
+	}
+	return f
+}
+
+func advance(sf *sfnt.Font, buf *sfnt.Buffer, g sfnt.GlyphIndex) uint16 {
+	a, err := sf.GlyphAdvance(buf, g, fixed.I(1000), font.HintingNone)
+	if err != nil || a < 0 {
+		return 0
+	}
+	return uint16((a + 32) >> 6)
+}
+
+// newExtraFace prepares a caller-supplied font, or returns nil when fpdf
+// could not use it (CFF outlines, collections, no Unicode BMP cmap).
+func newExtraFace(family string, ttf []byte) *face {
+	if !fpdfCanUse(ttf) {
+		return nil
+	}
+	sf, err := sfnt.Parse(ttf)
+	if err != nil {
+		return nil
+	}
+	return &face{family: family, ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+}
+
+// covers reports whether the face has a glyph for r.
+func (f *face) covers(r rune) bool {
+	if r >= 0x10000 || r < 0 {
+		return false
+	}
+	if f.has != nil {
+		return f.has[r/64]&(1<<(r%64)) != 0
+	}
+	return f.lookup(r) != 0
+}
+
+// advance returns r's width in 1/1000 em.
+func (f *face) advance(r rune) float64 {
+	if f.width != nil {
+		return float64(f.width[r])
+	}
+	return float64(f.lookup(r) - 1)
+}
+
+func (f *face) lookup(r rune) uint16 {
+	if v, ok := f.cache[r]; ok {
+		return v
+	}
+	var v uint16
+	if g, err := f.sf.GlyphIndex(&f.buf, r); err == nil && g != 0 {
+		v = advance(f.sf, &f.buf, g) + 1
+	}
+	f.cache[r] = v
+	return v
+}
+
+// fpdfCanUse checks what go-pdf/fpdf's TrueType parser needs, so that a bad
+// font is skipped instead of failing the document: TrueType outlines, the
+// tables it reads, and a format 4 Unicode cmap.
+func fpdfCanUse(b []byte) bool {
+	if len(b) < 12 {
+		return false
+	}
+	if v := binary.BigEndian.Uint32(b); v != 0x00010000 && v != 0x74727565 { // 1.0 or 'true'
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	if len(b) < 12+16*n {
+		return false
+	}
+	tables := map[string][2]int{}
+	for i := 0; i < n; i++ {
+		rec := b[12+16*i:]
+		off, size := int(binary.BigEndian.Uint32(rec[8:])), int(binary.BigEndian.Uint32(rec[12:]))
+		if off < 0 || size < 0 || off+size > len(b) || off+size < off {
+			return false
+		}
+		tables[string(rec[:4])] = [2]int{off, size}
+	}
+	for _, t := range []string{"head", "hhea", "hmtx", "maxp", "cmap", "glyf", "loca", "post", "name", "OS/2"} {
+		if _, ok := tables[t]; !ok {
+			return false
+		}
+	}
+	cm := tables["cmap"]
+	c := b[cm[0] : cm[0]+cm[1]]
+	if len(c) < 4 {
+		return false
+	}
+	for i := 0; i < int(binary.BigEndian.Uint16(c[2:])); i++ {
+		if 4+8*i+8 > len(c) {
+			return false
+		}
+		rec := c[4+8*i:]
+		platform, enc := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[2:])
+		off := int(binary.BigEndian.Uint32(rec[4:]))
+		if (platform == 3 && enc == 1 || platform == 0) && off+2 <= len(c) && binary.BigEndian.Uint16(c[off:]) == 4 {
+			return true
+		}
+	}
+	return false
+}
+
+// systemFontPaths are Debian locations of TrueType (not CFF, not .ttc)
+// fonts for scripts Go's fonts lack, best first.
+var systemFontPaths = []string{
+	"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", // fonts-droid-fallback: CJK
+	"/usr/share/fonts/truetype/droid/DroidSansFallback.ttf",
+	"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", // fonts-ipafont-gothic: Japanese
+	"/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+	"/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf",
+	"/usr/share/fonts/truetype/nanum/NanumGothic.ttf", // fonts-nanum: Korean
+	"/usr/share/fonts/truetype/unfonts-core/UnDotum.ttf",
+	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", // Chinese
+	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",        // fonts-dejavu-core: Hebrew, Arabic
+	"/usr/share/fonts/truetype/noto/NotoSansHebrew-Regular.ttf",
+	"/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+	"/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
+	"/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+}
+
+// SystemFonts returns TrueType fonts found in the usual Debian locations
+// for the scripts the bundled font lacks (CJK, Arabic, Hebrew), or nil. It
+// is the only function in render that does I/O; the caller loads the fonts
+// once and passes them in Options.ExtraFonts. At most one font per script
+// group is returned, to keep PDFs and memory small.
+func SystemFonts() [][]byte {
+	var out [][]byte
+	var gotCJK, gotHebrew, gotArabic bool
+	for _, p := range systemFontPaths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		f := newExtraFace("probe", b)
+		if f == nil {
+			continue
+		}
+		cjk, heb, ara := f.covers('漢') && f.covers('か'), f.covers('ש'), f.covers('ع')
+		if cjk && !gotCJK || heb && !gotHebrew || ara && !gotArabic {
+			out = append(out, b)
+			gotCJK, gotHebrew, gotArabic = gotCJK || cjk, gotHebrew || heb, gotArabic || ara
+		}
+	}
+	return out
+}

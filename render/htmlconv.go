@@ -1,0 +1,325 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// htmlBlocks converts an HTML body to blocks for the TXT and PDF views:
+// block elements become paragraphs, lists get markers, links keep their
+// target, cid: images become image blocks and hidden or active content is
+// dropped. Table cells of a row with only inline content share one line.
+func htmlBlocks(src string, m *message) []block {
+	doc, err := html.Parse(strings.NewReader(src))
+	if err != nil {
+		return textBlocks(src)
+	}
+	c := &htmlConv{m: m}
+	c.walk(doc)
+	c.flush(bPara, false)
+	return c.blocks
+}
+
+type htmlConv struct {
+	m       *message
+	blocks  []block
+	cur     []span
+	style   span // current bold/italic/href
+	indent  int
+	quote   int
+	pre     int
+	bullet  string
+	heading int
+}
+
+// skipped elements are dropped with their content.
+var skipped = map[atom.Atom]bool{
+	atom.Head: true, atom.Script: true, atom.Style: true, atom.Title: true, atom.Template: true,
+	atom.Noscript: true, atom.Svg: true, atom.Math: true, atom.Object: true, atom.Embed: true,
+	atom.Iframe: true, atom.Select: true, atom.Textarea: true, atom.Input: true, atom.Map: true,
+	atom.Audio: true, atom.Video: true, atom.Canvas: true, atom.Frame: true, atom.Frameset: true,
+	atom.Applet: true, atom.Meta: true, atom.Link: true, atom.Base: true,
+}
+
+// blockish elements end the current paragraph before and after.
+var blockish = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Section: true, atom.Article: true, atom.Header: true,
+	atom.Footer: true, atom.Main: true, atom.Nav: true, atom.Aside: true, atom.Address: true,
+	atom.Center: true, atom.Form: true, atom.Fieldset: true, atom.Figure: true,
+	atom.Figcaption: true, atom.Dl: true, atom.Dt: true, atom.Dd: true, atom.Details: true,
+	atom.Summary: true, atom.Caption: true, atom.Table: true, atom.Tbody: true,
+	atom.Thead: true, atom.Tfoot: true, atom.Tr: true, atom.Td: true, atom.Th: true,
+	atom.Ul: true, atom.Ol: true, atom.Li: true, atom.Blockquote: true, atom.Pre: true,
+	atom.Hr: true, atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true,
+	atom.H6: true, atom.Body: true, atom.Html: true, atom.Img: true,
+}
+
+func (c *htmlConv) walk(n *html.Node) {
+	switch n.Type {
+	case html.TextNode:
+		c.text(n.Data)
+		return
+	case html.ElementNode:
+	default:
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			c.walk(ch)
+		}
+		return
+	}
+	if skipped[n.DataAtom] || hidden(n) {
+		return
+	}
+	saved := c.style
+	defer func() { c.style = saved }()
+	switch n.DataAtom {
+	case atom.Br:
+		c.add("\n")
+		return
+	case atom.Img:
+		c.image(n)
+		return
+	case atom.Hr:
+		c.flush(bPara, false)
+		c.blocks = append(c.blocks, block{kind: bRule, indent: c.indent, quote: c.quote})
+		return
+	case atom.B, atom.Strong, atom.Th:
+		c.style.bold = true
+	case atom.I, atom.Em, atom.Cite, atom.Var, atom.Dfn:
+		c.style.italic = true
+	case atom.A:
+		c.style.href = safeHref(attr(n, "href"))
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		c.flush(bPara, false)
+		c.heading = int(n.Data[1] - '0')
+		c.style.bold = true
+		c.children(n)
+		c.flush(bHeading, true)
+		c.heading = 0
+		return
+	case atom.Ul, atom.Ol:
+		c.flush(bPara, false)
+		c.indent++
+		num := 1
+		if s, err := strconv.Atoi(attr(n, "start")); err == nil {
+			num = s
+		}
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			if ch.Type == html.ElementNode && ch.DataAtom == atom.Li {
+				c.bullet = "•"
+				if n.DataAtom == atom.Ol {
+					c.bullet = strconv.Itoa(num) + "."
+					num++
+				}
+			}
+			c.walk(ch)
+			c.flush(bPara, false)
+		}
+		c.indent--
+		c.markSpace()
+		return
+	case atom.Blockquote:
+		c.flush(bPara, false)
+		c.quote++
+		c.children(n)
+		c.flush(bPara, true)
+		c.quote--
+		return
+	case atom.Pre:
+		c.flush(bPara, false)
+		c.pre++
+		c.children(n)
+		c.flush(bPre, true)
+		c.pre--
+		return
+	case atom.Tr:
+		if cells := inlineCells(n); len(cells) > 1 {
+			c.flush(bPara, false)
+			for i, td := range cells {
+				if i > 0 {
+					c.add(" | ")
+				}
+				c.children(td)
+			}
+			c.flush(bPara, false)
+			return
+		}
+	}
+	if blockish[n.DataAtom] {
+		c.flush(bPara, false)
+		c.children(n)
+		c.flush(bPara, n.DataAtom == atom.P || n.DataAtom == atom.Table)
+		return
+	}
+	c.children(n)
+}
+
+func (c *htmlConv) children(n *html.Node) {
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		c.walk(ch)
+	}
+}
+
+// text adds character data, collapsing white space outside <pre>.
+func (c *htmlConv) text(s string) {
+	s = invisible.Replace(s)
+	if c.pre > 0 {
+		c.add(s)
+		return
+	}
+	var b strings.Builder
+	space := c.endsInSpace()
+	for _, r := range s {
+		if r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '\f' {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		b.WriteRune(r)
+		space = false
+	}
+	c.add(b.String())
+}
+
+func (c *htmlConv) endsInSpace() bool {
+	if len(c.cur) == 0 {
+		return true
+	}
+	t := c.cur[len(c.cur)-1].text
+	return t == "" || t[len(t)-1] == ' ' || t[len(t)-1] == '\n'
+}
+
+func (c *htmlConv) add(s string) {
+	if s == "" {
+		return
+	}
+	if n := len(c.cur); n > 0 {
+		last := &c.cur[n-1]
+		if last.href == c.style.href && last.bold == c.style.bold && last.italic == c.style.italic {
+			last.text += s
+			return
+		}
+	}
+	sp := c.style
+	sp.text = s
+	c.cur = append(c.cur, sp)
+}
+
+// flush ends the current paragraph as a block of the given kind.
+func (c *htmlConv) flush(kind blockKind, space bool) {
+	for len(c.cur) > 0 {
+		last := &c.cur[len(c.cur)-1]
+		if kind != bPre {
+			last.text = strings.TrimRight(last.text, " \n")
+		} else {
+			last.text = strings.TrimRight(last.text, "\n")
+		}
+		if last.text != "" {
+			break
+		}
+		c.cur = c.cur[:len(c.cur)-1]
+	}
+	if len(c.cur) == 0 {
+		if space {
+			c.markSpace()
+		}
+		return
+	}
+	c.cur[0].text = strings.TrimLeft(c.cur[0].text, "\n")
+	c.blocks = append(c.blocks, block{kind: kind, spans: c.cur, level: c.heading, indent: c.indent,
+		quote: c.quote, bullet: c.bullet, space: space})
+	c.cur, c.bullet = nil, ""
+}
+
+func (c *htmlConv) markSpace() {
+	if n := len(c.blocks); n > 0 {
+		c.blocks[n-1].space = true
+	}
+}
+
+// image shows a cid: image in place; other images leave their alt text.
+func (c *htmlConv) image(n *html.Node) {
+	src := strings.TrimSpace(attr(n, "src"))
+	if len(src) > 4 && strings.EqualFold(src[:4], "cid:") {
+		if a := c.m.cids[cidKey(src[4:])]; a != nil && imageType(a.data) != "" {
+			c.flush(bPara, false)
+			c.blocks = append(c.blocks, block{kind: bImage, img: a, indent: c.indent, quote: c.quote})
+			return
+		}
+	}
+	if alt := strings.TrimSpace(invisible.Replace(attr(n, "alt"))); alt != "" {
+		c.text("[" + alt + "]")
+	}
+}
+
+// inlineCells returns the non-empty cells of a table row when none of them
+// holds block content, so the row can be shown as one line.
+func inlineCells(tr *html.Node) []*html.Node {
+	var cells []*html.Node
+	for td := tr.FirstChild; td != nil; td = td.NextSibling {
+		if td.Type != html.ElementNode || (td.DataAtom != atom.Td && td.DataAtom != atom.Th) || hidden(td) {
+			continue
+		}
+		if !inlineOnly(td) {
+			return nil
+		}
+		if strings.TrimSpace(invisible.Replace(textContent(td))) != "" {
+			cells = append(cells, td)
+		}
+	}
+	return cells
+}
+
+func inlineOnly(n *html.Node) bool {
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		if ch.Type == html.ElementNode && (blockish[ch.DataAtom] && ch.DataAtom != atom.Img || !inlineOnly(ch)) {
+			return false
+		}
+	}
+	return true
+}
+
+func textContent(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		if ch.Type != html.ElementNode || !skipped[ch.DataAtom] {
+			b.WriteString(textContent(ch))
+		}
+	}
+	return b.String()
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// hidden reports elements that a mail client does not show (preheaders).
+func hidden(n *html.Node) bool {
+	if _, ok := attrOK(n, "hidden"); ok {
+		return true
+	}
+	st := strings.ToLower(strings.Join(strings.Fields(attr(n, "style")), ""))
+	return strings.Contains(st, "display:none") || strings.Contains(st, "mso-hide:all") ||
+		strings.Contains(st, "visibility:hidden")
+}
+
+func attrOK(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val, true
+		}
+	}
+	return "", false
+}

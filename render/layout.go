@@ -1,0 +1,298 @@
+package render
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// The PDF view lays text out itself: each rune gets the first face that has
+// it (Go Regular/Bold, then the extra fonts), words are broken greedily at
+// spaces and between CJK characters, and each line is drawn as runs of one
+// face and one span, so links and font changes stay exact.
+
+const (
+	ptToMM     = 25.4 / 72
+	tofu       = '\u25a1' // drawn for runes no font has (emoji, scripts without a font)
+	defaultPt  = 10.5
+	defaultLH  = 5.0
+	spaceClass = 1
+	breakClass = 2
+	cjkClass   = 3
+)
+
+type textStyle struct {
+	size  float64 // font size in points
+	lineH float64 // line height in mm
+	bold  bool
+	color [3]int
+	right bool // right-align right-to-left paragraphs
+	ltr   bool // lay out left to right whatever the text's direction
+}
+
+var (
+	bodyStyle = textStyle{size: defaultPt, lineH: defaultLH, color: [3]int{32, 33, 36}, right: true}
+	linkColor = [3]int{26, 86, 190}
+)
+
+// cell is one rune placed in a face.
+type cell struct {
+	r    rune
+	face *face
+	span int
+	w    float64 // mm
+}
+
+// word is a unit of line breaking: a word, one CJK character, a space or
+// a forced break.
+type word struct {
+	cells []cell
+	w     float64
+	class int
+	dir   int8
+}
+
+// words prepares spans for layout.
+func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
+	var cells []cell
+	dirSet := false
+	for si, sp := range spans {
+		bold := st.bold || sp.bold
+		text := invisible.Replace(sp.text)
+		if !norm.NFC.IsNormalString(text) {
+			text = norm.NFC.String(text)
+		}
+		rs := []rune(text)
+		if hasArabic(rs) {
+			rs = shapeArabic(rs, func(r rune) bool { return d.faceFor(r, bold) != nil })
+		}
+		for _, r := range rs {
+			if !dirSet && !st.ltr {
+				if dr := direction(r); dr != 0 {
+					rtl, dirSet = dr > 0, true
+				}
+			}
+			switch {
+			case r == '\n':
+				cells = append(cells, cell{r: '\n', span: si})
+				continue
+			case r == '\t' || unicode.IsSpace(r):
+				r = ' '
+			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+				continue
+			}
+			f := d.faceFor(r, bold)
+			if f == nil {
+				r, f = tofu, d.faceFor(tofu, bold)
+			}
+			cells = append(cells, cell{r: r, face: f, span: si, w: f.advance(r) * st.size / 1000 * ptToMM})
+		}
+	}
+	for i := 0; i < len(cells); {
+		c := cells[i]
+		class := 0
+		switch {
+		case c.r == '\n':
+			class = breakClass
+		case c.r == ' ':
+			class = spaceClass
+		case isCJK(c.r):
+			class = cjkClass
+		}
+		j := i + 1
+		if class == 0 {
+			for j < len(cells) && cells[j].r != '\n' && cells[j].r != ' ' && !isCJK(cells[j].r) {
+				j++
+			}
+		}
+		w := word{cells: cells[i:j], class: class}
+		for _, c := range w.cells {
+			w.w += c.w
+			if w.dir == 0 {
+				w.dir = direction(c.r)
+			}
+		}
+		w.cells = orderWord(w.cells, w.dir, rtl)
+		ws = append(ws, w)
+		i = j
+	}
+	return ws, rtl
+}
+
+// orderWord puts a word's cells in drawing order: right-to-left words are
+// reversed, and trailing punctuation of a word against the paragraph
+// direction stays at the paragraph's end side ("10:00." in Hebrew text).
+func orderWord(cs []cell, dir int8, rtlPara bool) []cell {
+	if dir == 0 || (dir < 0) != rtlPara {
+		if dir > 0 {
+			return reverseCells(cs)
+		}
+		return cs
+	}
+	k := len(cs)
+	for k > 0 && direction(cs[k-1].r) == 0 && unicode.IsPunct(cs[k-1].r) {
+		k--
+	}
+	out := make([]cell, 0, len(cs))
+	if dir > 0 { // right-to-left word in left-to-right text
+		return append(append(out, reverseCells(cs[:k])...), cs[k:]...)
+	}
+	return append(append(out, cs[k:]...), cs[:k]...)
+}
+
+func hasArabic(rs []rune) bool {
+	for _, r := range rs {
+		if r >= 0x0600 && r <= 0x06FF {
+			return true
+		}
+	}
+	return false
+}
+
+func isCJK(r rune) bool {
+	return r >= 0x2E80 && r <= 0x9FFF || r >= 0xAC00 && r <= 0xD7AF || r >= 0xF900 && r <= 0xFAFF ||
+		r >= 0xFF00 && r <= 0xFFEF
+}
+
+// lines breaks words into lines of at most width mm. Spaces at a wrap are
+// dropped; a word longer than a line is split between characters.
+func lines(ws []word, width float64) [][]word {
+	var out [][]word
+	var cur []word
+	var w float64
+	end := func() {
+		for len(cur) > 0 && cur[len(cur)-1].class == spaceClass {
+			cur = cur[:len(cur)-1]
+		}
+		out = append(out, cur)
+		cur, w = nil, 0
+	}
+	for i := 0; i < len(ws); i++ {
+		x := ws[i]
+		switch {
+		case x.class == breakClass:
+			end()
+			continue
+		case x.class == spaceClass && len(cur) == 0 && len(out) > 0 && i > 0 && ws[i-1].class != breakClass:
+			continue // no leading space after a wrap
+		}
+		if w+x.w <= width || len(cur) == 0 && x.w <= width {
+			cur = append(cur, x)
+			w += x.w
+			continue
+		}
+		if x.class == spaceClass {
+			end()
+			continue
+		}
+		if len(cur) > 0 && x.w <= width {
+			end()
+			cur, w = append(cur, x), x.w
+			continue
+		}
+		// Split an over-long word (a URL, say) where it crosses the edge.
+		k, cw := 0, w
+		for k < len(x.cells) && (cw+x.cells[k].w <= width || k == 0 && len(cur) == 0) {
+			cw += x.cells[k].w
+			k++
+		}
+		if k == 0 {
+			end()
+			i--
+			continue
+		}
+		head, tail := x, x
+		head.cells, tail.cells = x.cells[:k], x.cells[k:]
+		head.w, tail.w = sumW(head.cells), sumW(tail.cells)
+		cur = append(cur, head)
+		end()
+		ws[i] = tail
+		i--
+	}
+	if len(cur) > 0 || len(out) == 0 {
+		end()
+	}
+	return out
+}
+
+func sumW(cs []cell) float64 {
+	var w float64
+	for _, c := range cs {
+		w += c.w
+	}
+	return w
+}
+
+// para lays out and draws one paragraph at the current position, from x0
+// (the first line may start further right, at x0+first) to the right edge.
+func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
+	ws, rtl := d.words(spans, st)
+	width := d.right - x0
+	ls := lines(ws, width)
+	for li, l := range ls {
+		d.need(st.lineH)
+		if len(l) == 0 {
+			d.y += st.lineH
+			continue
+		}
+		dirs := make([]int8, len(l))
+		var lw float64
+		for i, w := range l {
+			dirs[i] = w.dir
+			lw += w.w
+		}
+		visualOrder(len(l), dirs, rtl, func(i, j int) { l[i], l[j] = l[j], l[i] })
+		x := x0
+		if li == 0 {
+			x += first
+		}
+		if rtl && st.right {
+			x = d.right - lw
+		}
+		d.drawLine(l, spans, st, x)
+		d.y += st.lineH
+	}
+}
+
+// drawLine draws the runs of one line and the bars beside it.
+func (d *pdfDoc) drawLine(l []word, spans []span, st textStyle, x float64) {
+	d.drawBars(st.lineH)
+	var run strings.Builder
+	var rf *face
+	rspan, rx, rw := -1, x, 0.0
+	flush := func() {
+		if run.Len() == 0 {
+			return
+		}
+		d.text(rf, st, spans[rspan], run.String(), rx, rw)
+		run.Reset()
+		rx += rw
+		rw = 0
+	}
+	for _, w := range l {
+		for _, c := range w.cells {
+			if c.face != rf || c.span != rspan {
+				flush()
+				rf, rspan = c.face, c.span
+			}
+			run.WriteRune(c.r)
+			rw += c.w
+		}
+	}
+	flush()
+}
+
+func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
+	if !d.use(f) {
+		return
+	}
+	d.f.SetFont(f.family, f.style, st.size)
+	c := st.color
+	if sp.href != "" {
+		c = linkColor
+	}
+	d.f.SetTextColor(c[0], c[1], c[2])
+	d.f.SetXY(x, d.y)
+	d.f.CellFormat(w, st.lineH, s, "", 0, "L", false, 0, sp.href)
+}

@@ -1,0 +1,242 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+)
+
+const (
+	pageW, pageH                       = 210.0, 297.0 // A4, mm
+	marginL, marginR, marginT, marginB = 18.0, 18.0, 16.0, 18.0
+	emlName                            = "message.eml"
+)
+
+var (
+	grayText   = [3]int{95, 99, 104}
+	quoteColor = [3]int{60, 90, 125}
+	barGray    = [3]int{190, 194, 200}
+	barAmber   = [3]int{224, 168, 0}
+)
+
+// PDF writes the .pdf view of raw: the header block, the body (the HTML
+// alternative converted to formatted text, else the plain text), inline
+// images, attached messages and the attachment list, with the original
+// message and every attachment embedded as PDF file attachments. It fails
+// only when w does or on an internal error.
+func PDF(raw []byte, w io.Writer, opt Options) error {
+	out, err := buildPDF(parse, raw, opt)
+	if err != nil {
+		// Last resort: the raw source as text, still with the .eml embedded.
+		out, err = buildPDF(func(raw []byte) *message {
+			return &message{body: []node{{kind: nRaw, text: rawText(raw)}}, cids: map[string]*attachment{}}
+		}, raw, Options{})
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+func buildPDF(parseFn func([]byte) *message, raw []byte, opt Options) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("render: pdf: %v", r)
+		}
+	}()
+	m := parseFn(raw)
+	d := newPDFDoc(m, raw, opt)
+	d.message(m)
+	d.endNote()
+	var b bytes.Buffer
+	if err := d.f.Output(&b); err != nil {
+		return nil, fmt.Errorf("render: pdf: %w", err)
+	}
+	if b.Len() == 0 {
+		return nil, errors.New("render: pdf: empty output")
+	}
+	return b.Bytes(), nil
+}
+
+// pdfDoc is the state of one PDF being laid out.
+type pdfDoc struct {
+	f         *fpdf.Fpdf
+	opt       Options
+	reg, bold *face
+	extras    []*face // from opt.ExtraFonts, parsed when a rune needs them
+	loaded    bool
+	added     map[*face]bool // registered with fpdf (false: fpdf refused it)
+	y         float64        // current vertical position
+	left      float64        // left edge of the current column
+	right     float64
+	bars      []bar // vertical bars drawn beside each line (quotes, notes, nested messages)
+	imgs      map[*attachment]pdfImage
+	files     []fpdf.Attachment // embedded files: the .eml, then every attachment
+}
+
+type bar struct {
+	x     float64
+	color [3]int
+}
+
+func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
+	reg, bold := bundled()
+	f := fpdf.New("P", "mm", "A4", "")
+	d := &pdfDoc{f: f, opt: opt, reg: reg, bold: bold, added: map[*face]bool{},
+		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}}
+	// Fixed metadata: the message date, or a constant, never the clock.
+	t := m.hdr.date.UTC()
+	if m.hdr.date.IsZero() {
+		t = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	f.SetCreationDate(t)
+	f.SetModificationDate(t)
+	f.SetCatalogSort(true)
+	f.SetCompression(true)
+	f.SetProducer("mailfs render "+strconv.Itoa(Version), false)
+	f.SetTitle(m.hdr.Subject, true)
+	f.SetAuthor(m.hdr.From, true)
+	f.SetMargins(marginL, marginT, marginR)
+	f.SetAutoPageBreak(false, 0)
+	f.SetCellMargin(0)
+	f.SetFooterFunc(func() {
+		f.SetFont(reg.family, "", 8)
+		f.SetTextColor(grayText[0], grayText[1], grayText[2])
+		f.SetXY(marginL, pageH-12)
+		f.CellFormat(pageW-marginL-marginR, 4, strconv.Itoa(f.PageNo()), "", 0, "C", false, 0, "")
+	})
+	d.use(reg)
+	d.use(bold)
+
+	d.files = append(d.files, fpdf.Attachment{Content: raw, Filename: emlName, Description: "The original message"})
+	var collect func(*message)
+	collect = func(m *message) {
+		for _, a := range m.atts {
+			d.files = append(d.files, fpdf.Attachment{Content: a.data, Filename: a.name, Description: a.ctype})
+		}
+		walkMessages(m.body, collect)
+	}
+	collect(m)
+	f.SetAttachments(d.files)
+	d.newPage()
+	return d
+}
+
+// walkMessages calls fn for each attached message among nodes.
+func walkMessages(ns []node, fn func(*message)) {
+	for _, n := range ns {
+		switch n.kind {
+		case nMessage:
+			fn(n.msg)
+		case nAlt:
+			for _, a := range n.alts {
+				walkMessages(a, fn)
+			}
+		}
+	}
+}
+
+func (d *pdfDoc) newPage() {
+	d.f.AddPage()
+	d.y = marginT
+}
+
+// need starts a new page unless h mm fit below the current position.
+func (d *pdfDoc) need(h float64) {
+	if d.y+h > pageH-marginB {
+		d.newPage()
+	}
+}
+
+// use registers a face with fpdf on first use; false if fpdf refused it.
+func (d *pdfDoc) use(f *face) (ok bool) {
+	if ok, seen := d.added[f]; seen {
+		return ok
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+		if !ok {
+			d.f.ClearError()
+		}
+		d.added[f] = ok
+	}()
+	d.f.AddUTF8FontFromBytes(f.family, f.style, f.ttf)
+	return !d.f.Err()
+}
+
+// faceFor picks the face that draws r: the bundled face, else the first
+// extra font that has it; nil when none does.
+func (d *pdfDoc) faceFor(r rune, bold bool) *face {
+	if bold && d.bold.covers(r) {
+		return d.bold
+	}
+	if d.reg.covers(r) {
+		return d.reg
+	}
+	if r >= 0x10000 || r < 0x80 {
+		return nil
+	}
+	if !d.loaded {
+		d.loaded = true
+		for i, b := range d.opt.ExtraFonts {
+			if f := newExtraFace("x"+strconv.Itoa(i), b); f != nil {
+				d.extras = append(d.extras, f)
+			}
+		}
+	}
+	for _, f := range d.extras {
+		if f.covers(r) && d.use(f) {
+			return f
+		}
+	}
+	return nil
+}
+
+// skip leaves h mm of vertical space (bars continue through it); at the
+// bottom of a page it just ends the page.
+func (d *pdfDoc) skip(h float64) {
+	if d.y+h > pageH-marginB {
+		d.y = pageH - marginB
+		return
+	}
+	d.drawBars(h)
+	d.y += h
+}
+
+func (d *pdfDoc) drawBars(h float64) {
+	for _, b := range d.bars {
+		d.f.SetDrawColor(b.color[0], b.color[1], b.color[2])
+		d.f.SetLineWidth(0.6)
+		d.f.Line(b.x, d.y, b.x, d.y+h)
+	}
+}
+
+func (d *pdfDoc) rule(color [3]int) {
+	d.need(3)
+	d.f.SetDrawColor(color[0], color[1], color[2])
+	d.f.SetLineWidth(0.2)
+	d.f.Line(d.left, d.y+1.5, d.right, d.y+1.5)
+	d.skip(3)
+}
+
+// endNote tells the reader where the embedded files are.
+func (d *pdfDoc) endNote() {
+	d.y += 4
+	names := emlName
+	if n := len(d.files) - 1; n > 0 {
+		names += " and " + strconv.Itoa(n) + " attachment"
+		if n > 1 {
+			names += "s"
+		}
+	}
+	st := textStyle{size: 8, lineH: 4, color: grayText}
+	d.para([]span{{text: "Embedded in this PDF (see your viewer's attachments panel): " + names + "."}}, st, d.left, 0)
+}

@@ -1,0 +1,233 @@
+package render
+
+import (
+	"bytes"
+	"image"
+	"image/draw"
+	_ "image/gif" // decoders for image.DecodeConfig and the PNG conversion
+	_ "image/jpeg"
+	"image/png"
+	"strconv"
+
+	"github.com/go-pdf/fpdf"
+	_ "golang.org/x/image/webp"
+)
+
+// This file lays out the parts of a message on the PDF pages.
+
+func (d *pdfDoc) message(m *message) {
+	d.headerBlock(m.hdr)
+	for _, n := range chooseBody(m.body, true) {
+		switch n.kind {
+		case nText:
+			d.blocks(textBlocks(n.text))
+		case nHTML:
+			d.blocks(htmlBlocks(n.text, m))
+		case nRaw:
+			d.blocks(textBlocks(n.text))
+		case nNote:
+			d.note(n.text)
+		case nImage:
+			d.image(n.att, d.left)
+		case nMessage:
+			d.nested(n.msg)
+		}
+	}
+	d.attachmentList(m.atts)
+}
+
+func (d *pdfDoc) headerBlock(h header) {
+	subject := h.Subject
+	if subject == "" {
+		subject = "(no subject)"
+	}
+	d.para([]span{{text: subject}}, textStyle{size: 15, lineH: 7, bold: true, color: [3]int{17, 17, 17}, ltr: true}, d.left, 0)
+	d.skip(1.5)
+	label := textStyle{size: 9, lineH: 4.8, bold: true, color: grayText}
+	value := textStyle{size: 9.5, lineH: 4.8, color: bodyStyle.color, ltr: true}
+	for _, f := range headerFields(h) {
+		if f.label == "Subject" {
+			continue
+		}
+		d.need(label.lineH)
+		d.para([]span{{text: f.label}}, label, d.left, 0)
+		d.y -= label.lineH
+		d.para([]span{{text: f.value}}, value, d.left+17, 0)
+	}
+	d.skip(1.5)
+	d.rule(barGray)
+	d.skip(2.5)
+}
+
+var headingSize = [7]float64{0, 16, 14, 12.5, 11.5, 11, 11}
+
+func (d *pdfDoc) blocks(bs []block) {
+	saved := d.bars
+	defer func() { d.bars = saved }()
+	for _, b := range bs {
+		d.bars = saved
+		x := d.left + float64(b.indent)*6
+		for q := 0; q < b.quote; q++ {
+			d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: x + 1, color: barGray})
+			x += 4.5
+		}
+		st := bodyStyle
+		if b.quote > 0 {
+			st.color = quoteColor
+		}
+		switch b.kind {
+		case bRule:
+			d.need(3)
+			d.f.SetDrawColor(barGray[0], barGray[1], barGray[2])
+			d.f.SetLineWidth(0.2)
+			d.f.Line(x, d.y+1.5, d.right, d.y+1.5)
+			d.skip(3)
+		case bImage:
+			d.image(b.img, x)
+		case bHeading:
+			st.size, st.bold = headingSize[min(max(b.level, 1), 6)], true
+			st.lineH = st.size * 0.5
+			d.skip(1.5)
+			d.para(b.spans, st, x, 0)
+		default:
+			if len(b.spans) == 0 {
+				d.need(st.lineH)
+				d.drawBars(st.lineH)
+				d.y += st.lineH
+				continue
+			}
+			if b.bullet != "" {
+				d.need(st.lineH)
+				d.text(d.reg, st, span{}, b.bullet, x-5, 4)
+			}
+			d.para(b.spans, st, x, 0)
+		}
+		if b.space {
+			d.skip(2.5)
+		}
+	}
+}
+
+func (d *pdfDoc) note(text string) {
+	saved := d.bars
+	d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: d.left + 1, color: barAmber})
+	d.skip(1)
+	st := textStyle{size: 9.5, lineH: 4.8, color: bodyStyle.color}
+	d.para(linkify(text), st, d.left+5, 0)
+	d.bars = saved
+	d.skip(3)
+}
+
+func (d *pdfDoc) nested(m *message) {
+	d.skip(3)
+	d.need(14)
+	d.para([]span{{text: "ATTACHED MESSAGE"}}, textStyle{size: 8, lineH: 4, bold: true, color: grayText}, d.left, 0)
+	d.skip(1)
+	savedBars, savedLeft := d.bars, d.left
+	d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: d.left + 1, color: barGray})
+	d.left += 5
+	d.message(m)
+	d.bars, d.left = savedBars, savedLeft
+	d.skip(3)
+}
+
+func (d *pdfDoc) attachmentList(atts []*attachment) {
+	if len(atts) == 0 {
+		return
+	}
+	d.skip(3)
+	d.need(12)
+	d.para([]span{{text: "Attachments (" + strconv.Itoa(len(atts)) + ")"}}, textStyle{size: 11, lineH: 5.5, bold: true, color: bodyStyle.color}, d.left, 0)
+	st := bodyStyle
+	st.right = false
+	for _, a := range atts {
+		d.need(st.lineH)
+		d.text(d.reg, st, span{}, "•", d.left+1, 3)
+		d.para([]span{{text: a.name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
+	}
+}
+
+type pdfImage struct {
+	name string
+	w, h int // pixels
+	ok   bool
+}
+
+// image draws an inline image at 96 dpi, scaled down to fit the column and
+// the page; images fpdf cannot read are converted to PNG first, and
+// unreadable ones leave their name.
+func (d *pdfDoc) image(a *attachment, x float64) {
+	im := d.registerImage(a)
+	if !im.ok {
+		d.para([]span{{text: "[image: " + a.name + "]"}}, textStyle{size: 9, lineH: 4.5, color: grayText}, x, 0)
+		return
+	}
+	w, h := float64(im.w)*25.4/96, float64(im.h)*25.4/96
+	if maxW := d.right - x; w > maxW {
+		w, h = maxW, h*maxW/w
+	}
+	if maxH := pageH - marginT - marginB - 8; h > maxH {
+		w, h = w*maxH/h, maxH
+	}
+	if w < 1 || h < 1 {
+		return // spacers and tracking pixels
+	}
+	d.need(h)
+	d.drawBars(h + 1)
+	d.f.ImageOptions(im.name, x, d.y, w, h, false, fpdf.ImageOptions{}, 0, "")
+	d.y += h + 1
+}
+
+func (d *pdfDoc) registerImage(a *attachment) pdfImage {
+	if im, ok := d.imgs[a]; ok {
+		return im
+	}
+	im := pdfImage{name: "img" + strconv.Itoa(len(d.imgs))}
+	defer func() { d.imgs[a] = im }()
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(a.data))
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > 40_000_000 {
+		return im
+	}
+	im.w, im.h = cfg.Width, cfg.Height
+	t := imageType(a.data)
+	if t == "jpeg" || t == "png" {
+		typ := map[string]string{"jpeg": "JPG", "png": "PNG"}[t]
+		if d.register(im.name, typ, a.data) {
+			im.ok = true
+			return im
+		}
+	}
+	// GIF, WebP, and PNGs fpdf cannot read (16-bit, interlaced).
+	if p := toPNG(a.data); p != nil && d.register(im.name, "PNG", p) {
+		im.ok = true
+	}
+	return im
+}
+
+func (d *pdfDoc) register(name, typ string, data []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+		if !ok {
+			d.f.ClearError()
+		}
+	}()
+	info := d.f.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: typ}, bytes.NewReader(data))
+	return info != nil && !d.f.Err()
+}
+
+// toPNG re-encodes any decodable image as an 8-bit non-interlaced PNG.
+func toPNG(data []byte) []byte {
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	dst := image.NewNRGBA(src.Bounds())
+	draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, draw.Src)
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, dst); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
