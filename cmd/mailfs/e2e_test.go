@@ -665,3 +665,45 @@ func TestRenderedViews(t *testing.T) {
 		t.Errorf("remount rendered %d views again", n)
 	}
 }
+
+// TestDemo runs the README's first command and reads the sample mailbox.
+func TestDemo(t *testing.T) {
+	needFUSE(t)
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "mount", "--demo", dir)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, "the demo mount", func() bool { return isMounted(dir) })
+	want := map[string]bool{}
+	for _, m := range sample.Messages() {
+		want[string(m.Raw)] = true
+	}
+	files := emlFiles(t, dir)
+	if len(files) != len(want) {
+		t.Errorf("demo shows %d messages, the sample has %d", len(files), len(want))
+	}
+	for rel := range files {
+		b, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil || !want[string(b)] {
+			t.Errorf("%s: not a sample message (%v)", rel, err)
+		}
+	}
+	// An unmount from outside ends mailfs with status 0.
+	if out, err := exec.Command("fusermount3", "-u", dir).CombinedOutput(); err != nil {
+		t.Fatalf("fusermount3 -u: %v %s", err, out)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("mailfs exit after unmount: %v\n%s", err, logs)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("mailfs still running after fusermount3 -u")
+	}
+}

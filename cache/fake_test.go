@@ -1,0 +1,93 @@
+package cache_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"mailfs/cache"
+)
+
+// fakeSource is a one-folder server whose RFC822.SIZE may lie.
+type fakeSource struct {
+	bodies  map[uint32][]byte
+	sizeLie int64
+}
+
+func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
+	return []cache.FolderInfo{{Name: "INBOX", Delim: '/'}}, nil
+}
+
+func (s *fakeSource) Status(context.Context, string) (cache.Status, error) {
+	return cache.Status{UIDValidity: 9, UIDNext: uint32(len(s.bodies) + 1), Messages: uint32(len(s.bodies))}, nil
+}
+
+func (s *fakeSource) FetchMeta(_ context.Context, _ string, _, from uint32, fn func(cache.Meta) error) error {
+	for uid := from; int(uid) <= len(s.bodies); uid++ {
+		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: "s"}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *fakeSource) UIDs(context.Context, string, uint32) ([]uint32, error) {
+	var out []uint32
+	for uid := range s.bodies {
+		out = append(out, uid)
+	}
+	return out, nil
+}
+
+func (s *fakeSource) FetchBody(_ context.Context, _ string, _, uid uint32, fn func(io.Reader) error) error {
+	return fn(bytes.NewReader(s.bodies[uid]))
+}
+
+func TestWrongServerSizeIsCorrected(t *testing.T) {
+	src := &fakeSource{bodies: map[uint32][]byte{1: []byte("Subject: s\r\n\r\nbody\r\n")}, sizeLie: 7}
+	c, err := cache.Open(t.TempDir(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var changes []cache.Change
+	c.OnChange(func(ch cache.Change) { changes = append(changes, ch) })
+	ctx := context.Background()
+	if err := c.RefreshFolders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Messages(ctx, "INBOX")
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("messages: %v %v", msgs, err)
+	}
+	m := msgs[0]
+	f, err := c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if !bytes.Equal(b, src.bodies[1]) {
+		t.Fatalf("body %q", b)
+	}
+	got, _ := c.Message("INBOX", m.UIDValidity, m.UID)
+	if got.Size != int64(len(b)) {
+		t.Errorf("size %d after fetching %d bytes", got.Size, len(b))
+	}
+	resized := false
+	for _, ch := range changes {
+		resized = resized || len(ch.Resized) == 1
+	}
+	if !resized {
+		t.Errorf("no resize change announced: %+v", changes)
+	}
+	// The corrected size is what a second open checks the cached file against.
+	f, err = c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
