@@ -41,20 +41,27 @@ type Source struct {
 
 var _ cache.Source = (*Source)(nil)
 
-// Dial checks the configuration and logs in once, so a wrong password or an
-// unreachable server is reported before anything is mounted.
-func Dial(ctx context.Context, cfg Config, log *slog.Logger) (*Source, error) {
+// New checks the configuration and returns a Source that connects when
+// first used (and again whenever a connection is lost).
+func New(cfg Config, log *slog.Logger) (*Source, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{cfg: cfg, log: log, sem: make(chan struct{}, cfg.Conns)}
-	s.sem <- struct{}{}
-	cn, err := dial(ctx, &s.cfg)
+	return &Source{cfg: cfg, log: log, sem: make(chan struct{}, cfg.Conns)}, nil
+}
+
+// Dial is New followed by one login, so a wrong password or an unreachable
+// server is reported before anything is mounted.
+func Dial(ctx context.Context, cfg Config, log *slog.Logger) (*Source, error) {
+	s, err := New(cfg, log)
 	if err != nil {
-		<-s.sem
+		return nil, err
+	}
+	cn, err := s.get(ctx)
+	if err != nil {
 		return nil, err
 	}
 	s.put(cn)
