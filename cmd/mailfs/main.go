@@ -17,6 +17,9 @@ every folder a directory, every message an exact .eml file.
 Usage:
   mailfs mount [flags] MOUNTPOINT    serve the account at MOUNTPOINT until unmounted
   mailfs mount --demo MOUNTPOINT     the same with a bundled sample mailbox
+  mailfs accounts import ACCOUNTS.csv
+                                     add accounts from a CSV file to the config file
+  mailfs providers [NAME]            list the provider presets (gmail, outlook, …)
   mailfs --version
 
 Examples:
@@ -25,7 +28,11 @@ Examples:
   rsync -a ~/mail/ /backup/mail/
   fusermount3 -u ~/mail              (or Ctrl-C in the shell running mailfs)
 
-Run 'mailfs mount --help' for the mount flags.
+  mailfs accounts import accounts.csv
+  mailfs providers
+
+Run 'mailfs mount --help' for the mount flags, 'mailfs accounts --help'
+for the CSV columns. The config file is $XDG_CONFIG_HOME/mailfs/config.toml.
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -63,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "accounts":
+		return exitCode("accounts", accountsCmd(args[1:], stdout, stderr), stderr)
+	case "providers":
+		return exitCode("providers", providersCmd(args[1:], stdout, stderr), stderr)
 	default:
 		fmt.Fprintf(stderr, "mailfs: unknown command %q\n\n%s", args[0], usage)
 		return 2
