@@ -286,7 +286,9 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		c.SyncAll(ctx)
+		if err := c.SyncAll(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("sync failed, will retry", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -295,18 +297,23 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// SyncAll refreshes the folder list and every selectable folder.
-func (c *Cache) SyncAll(ctx context.Context) {
+// SyncAll refreshes the folder list and every selectable folder. A folder
+// that fails does not stop the others; the errors are returned together.
+func (c *Cache) SyncAll(ctx context.Context) error {
 	if err := c.RefreshFolders(ctx); err != nil {
-		c.log.Warn("refresh", "err", err)
-		return
+		return err
 	}
+	var errs []error
 	for _, info := range c.Folders() {
-		if info.NoSelect || ctx.Err() != nil {
+		if info.NoSelect {
 			continue
 		}
-		if _, err := c.Sync(ctx, info.Name); err != nil && ctx.Err() == nil {
-			c.log.Warn("sync", "folder", info.Name, "err", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if _, err := c.Sync(ctx, info.Name); err != nil {
+			errs = append(errs, fmt.Errorf("folder %q: %w", info.Name, err))
 		}
 	}
+	return errors.Join(errs...)
 }

@@ -172,3 +172,24 @@ func TestCacheIsPrivate(t *testing.T) {
 		t.Errorf("meta.db mode %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
 }
+
+func TestFillDownloadsEverythingOnce(t *testing.T) {
+	c, src := open(t, t.TempDir())
+	var last cache.Progress
+	if err := c.Fill(context.Background(), 3, func(p cache.Progress) { last = p }); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(len(sample.Messages()))
+	if last.MessagesDone != int(n) || last.Messages != int(n) || last.BytesDone != last.Bytes || last.Failed != 0 {
+		t.Errorf("final progress %+v, want %d messages done", last, n)
+	}
+	if got := src.BodyFetches(); got != n {
+		t.Errorf("%d fetches, want %d", got, n)
+	}
+	if err := c.Fill(context.Background(), 3, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := src.BodyFetches(); got != n {
+		t.Errorf("a second fill fetched %d more bodies", got-n)
+	}
+}

@@ -12,8 +12,8 @@ import (
 // dirNode is a directory: the root, a mailbox, or a hierarchy level.
 type dirNode struct {
 	fs.Inode
-	m    *Mount
-	path string // inside the mount, "" for the root
+	acct *account
+	path string // inside the account, "" for its top
 }
 
 var (
@@ -32,60 +32,60 @@ func splitPath(path string) []string {
 
 // Lookup finds a subfolder or a message file. It never fetches a body.
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	t := d.m.tree.Load()
+	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
 	if td == nil {
 		return nil, syscall.ENOENT
 	}
 	child := join(d.path, name)
 	if t.dirs[child] != nil {
-		n := &dirNode{m: d.m, path: child}
+		n := &dirNode{acct: d.acct, path: child}
 		n.fill(ctx, &out.Attr)
 		out.SetAttrTimeout(attrTimeout)
-		return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(child)}), 0
+		return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
 	}
 	if !td.selectable {
 		return nil, syscall.ENOENT
 	}
-	stem, format, ok := d.m.splitName(name)
+	stem, format, ok := d.acct.splitName(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	if _, err := d.m.args.Store.Messages(ctx, td.folder); err != nil {
-		return nil, errno(d.m.args.Log, "lookup", child, err)
+	if _, err := d.acct.store.Messages(ctx, td.folder); err != nil {
+		return nil, errno(d.acct.m.log, "lookup", child, err)
 	}
-	msg, ok := d.m.args.Store.Lookup(td.folder, stem)
+	msg, ok := d.acct.store.Lookup(td.folder, stem)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	f := &fileNode{m: d.m, folder: td.folder, path: child, msg: msg, format: format}
+	f := &fileNode{acct: d.acct, folder: td.folder, path: child, msg: msg, format: format}
 	f.lookupAttr(out)
-	ino := fileIno(td.folder, msg.UIDValidity, msg.UID, format.id)
+	ino := fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, format.id)
 	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
 }
 
 // Readdir lists subfolders, then messages in UID order.
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	t := d.m.tree.Load()
+	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
 	if td == nil {
 		return nil, syscall.ENOENT
 	}
 	var entries []fuse.DirEntry
 	for _, name := range td.subdirs {
-		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFDIR, Ino: dirIno(join(d.path, name))})
+		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, join(d.path, name))})
 	}
 	if td.selectable {
-		msgs, err := d.m.args.Store.Messages(ctx, td.folder)
+		msgs, err := d.acct.store.Messages(ctx, td.folder)
 		if err != nil {
-			return nil, errno(d.m.args.Log, "readdir", d.path, err)
+			return nil, errno(d.acct.m.log, "readdir", d.path, err)
 		}
 		for _, msg := range msgs {
-			for _, f := range d.m.formats {
+			for _, f := range d.acct.formats {
 				entries = append(entries, fuse.DirEntry{
 					Name: msg.Stem + "." + f.ext,
 					Mode: syscall.S_IFREG,
-					Ino:  fileIno(td.folder, msg.UIDValidity, msg.UID, f.id),
+					Ino:  fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, f.id),
 				})
 			}
 		}
@@ -103,11 +103,11 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 // message, so they only change when the folder does.
 func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
 	a.Mode = syscall.S_IFDIR | 0o555
-	a.Ino = dirIno(d.path)
+	a.Ino = dirIno(d.acct.name, d.path)
 	a.Nlink = 2
-	a.Owner = fuse.Owner{Uid: d.m.uid, Gid: d.m.gid}
-	if td := d.m.tree.Load().dirs[d.path]; td != nil && td.selectable {
-		msgs, _ := d.m.args.Store.Messages(ctx, td.folder)
+	a.Owner = fuse.Owner{Uid: d.acct.m.uid, Gid: d.acct.m.gid}
+	if td := d.acct.tree.Load().dirs[d.path]; td != nil && td.selectable {
+		msgs, _ := d.acct.store.Messages(ctx, td.folder)
 		var newest int64
 		for _, m := range msgs {
 			if s := m.Date.Unix(); s > newest {
@@ -119,8 +119,12 @@ func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	statfs(out)
+	return 0
+}
+
+func statfs(out *fuse.StatfsOut) {
 	out.Bsize = 4096
 	out.Frsize = 4096
 	out.NameLen = 255
-	return 0
 }

@@ -45,12 +45,12 @@ func parseFormats(names []string) ([]format, error) {
 }
 
 // splitName parses "STEM.EXT" into the stem and a shown format.
-func (m *Mount) splitName(name string) (stem string, f format, ok bool) {
+func (a *account) splitName(name string) (stem string, f format, ok bool) {
 	i := strings.LastIndexByte(name, '.')
 	if i < 0 {
 		return "", format{}, false
 	}
-	for _, f := range m.formats {
+	for _, f := range a.formats {
 		if f.ext == name[i+1:] {
 			return name[:i], f, true
 		}
@@ -59,9 +59,9 @@ func (m *Mount) splitName(name string) (stem string, f format, ok bool) {
 }
 
 // fileNames lists the names a message is shown under.
-func (m *Mount) fileNames(msg cache.Msg) []string {
-	out := make([]string, len(m.formats))
-	for i, f := range m.formats {
+func (a *account) fileNames(msg cache.Msg) []string {
+	out := make([]string, len(a.formats))
+	for i, f := range a.formats {
 		out[i] = msg.Stem + "." + f.ext
 	}
 	return out
@@ -70,7 +70,7 @@ func (m *Mount) fileNames(msg cache.Msg) []string {
 // fileNode is one message in one format.
 type fileNode struct {
 	fs.Inode
-	m      *Mount
+	acct   *account
 	folder string
 	path   string    // inside the mount, for log lines
 	msg    cache.Msg // as of lookup; refreshed from the store when possible
@@ -89,9 +89,9 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 	size := f.msg.Size
 	if f.format.id != emlFormat {
 		var err error
-		size, err = f.m.args.Store.ViewSize(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+		size, err = f.acct.store.ViewSize(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
 		if err != nil {
-			return errno(f.m.args.Log, "stat", f.path, err)
+			return errno(f.acct.m.log, "stat", f.path, err)
 		}
 	}
 	f.fill(&out.Attr, size)
@@ -105,7 +105,7 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 func (f *fileNode) lookupAttr(out *fuse.EntryOut) {
 	size, known := f.msg.Size, true
 	if f.format.id != emlFormat {
-		size, known = f.m.args.Store.KnownViewSize(f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+		size, known = f.acct.store.KnownViewSize(f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
 	}
 	f.fill(&out.Attr, size)
 	if known {
@@ -114,7 +114,7 @@ func (f *fileNode) lookupAttr(out *fuse.EntryOut) {
 }
 
 func (f *fileNode) fill(a *fuse.Attr, size int64) {
-	if msg, ok := f.m.args.Store.Message(f.folder, f.msg.UIDValidity, f.msg.UID); ok {
+	if msg, ok := f.acct.store.Message(f.folder, f.msg.UIDValidity, f.msg.UID); ok {
 		f.msg = msg
 		if f.format.id == emlFormat {
 			size = msg.Size
@@ -129,7 +129,7 @@ func (f *fileNode) fill(a *fuse.Attr, size int64) {
 	a.Nlink = 1
 	a.Mtime, a.Ctime, a.Atime = t, t, t
 	a.Mtimensec, a.Ctimensec, a.Atimensec = ns, ns, ns
-	a.Owner = fuse.Owner{Uid: f.m.uid, Gid: f.m.gid}
+	a.Owner = fuse.Owner{Uid: f.acct.m.uid, Gid: f.acct.m.gid}
 }
 
 // Open downloads the message if the cache lacks it, then serves it from
@@ -142,12 +142,12 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	var file *os.File
 	var err error
 	if f.format.id == emlFormat {
-		file, err = f.m.args.Store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
+		file, err = f.acct.store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
 	} else {
-		file, err = f.m.args.Store.OpenView(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+		file, err = f.acct.store.OpenView(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
 	}
 	if err != nil {
-		return nil, 0, errno(f.m.args.Log, "open", f.path, err)
+		return nil, 0, errno(f.acct.m.log, "open", f.path, err)
 	}
 	return &handle{file: file}, fuse.FOPEN_KEEP_CACHE, 0
 }

@@ -49,14 +49,17 @@ func TestInodesStableAndDistinct(t *testing.T) {
 		for _, uv := range []uint32{1, 2} {
 			for uid := uint32(1); uid < 50; uid++ {
 				for _, f := range allFormats {
-					add(fileIno(folder, uv, uid, f.id), folder)
+					add(fileIno("", folder, uv, uid, f.id), folder)
+					add(fileIno("work", folder, uv, uid, f.id), "work "+folder)
 				}
 			}
 		}
-		add(dirIno(folder), "dir "+folder)
+		add(dirIno("", folder), "dir "+folder)
+		add(dirIno("work", folder), "work dir "+folder)
 	}
-	add(dirIno(""), "root")
-	if fileIno("INBOX", 7, 9, 2) != fileIno("INBOX", 7, 9, 2) || dirIno("") != 1 {
+	add(dirIno("", ""), "root")
+	add(dirIno("work", ""), "account work")
+	if fileIno("", "INBOX", 7, 9, 2) != fileIno("", "INBOX", 7, 9, 2) || dirIno("", "") != 1 {
 		t.Error("inode numbers are not deterministic")
 	}
 }
@@ -69,7 +72,7 @@ func TestParseFormats(t *testing.T) {
 	if _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}
-	m := &Mount{formats: got}
+	m := &account{formats: got}
 	if stem, f, ok := m.splitName("2024-01-01 000000 a.b [1].pdf"); !ok || stem != "2024-01-01 000000 a.b [1]" || f.ext != "pdf" {
 		t.Errorf("splitName: %q %v %v", stem, f, ok)
 	}

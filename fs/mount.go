@@ -32,10 +32,18 @@ type Store interface {
 
 // Args is everything the file system is configured with.
 type Args struct {
+	// Accounts to show. One account with no name is shown at the root;
+	// otherwise each account is a directory of the root named after it.
+	Accounts []Account
+	Log      *slog.Logger
+	Debug    bool // log every FUSE request
+}
+
+// Account is one mail account's store.
+type Account struct {
+	Name    string
 	Store   Store
 	Formats []string // extensions shown for every message; default ["eml"]
-	Log     *slog.Logger
-	Debug   bool // log every FUSE request
 }
 
 // Kernel cache lifetimes, set in this one place. Message files never
@@ -55,39 +63,58 @@ const (
 
 // Mount is a mounted mailfs.
 type Mount struct {
-	server  *fuse.Server
-	root    *fs.Inode
-	args    Args
+	server   *fuse.Server
+	root     *fs.Inode
+	log      *slog.Logger
+	uid, gid uint32
+	accounts []*account
+	single   bool // one unnamed account, shown at the root
+}
+
+// account is one account's part of the tree.
+type account struct {
+	m       *Mount
+	name    string // its directory; "" when shown at the root
+	store   Store
 	formats []format
 	tree    atomic.Pointer[tree]
-	uid     uint32
-	gid     uint32
 	events  chan cache.Change
 }
 
-// New mounts the store's folders at dir. It returns once the kernel
+// New mounts the accounts' folders at dir. It returns once the kernel
 // serves the mount.
 func New(dir string, args Args) (*Mount, error) {
-	formats, err := parseFormats(args.Formats)
-	if err != nil {
-		return nil, err
+	if len(args.Accounts) == 0 {
+		return nil, fmt.Errorf("no account to mount")
 	}
-	m := &Mount{args: args, formats: formats, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), events: make(chan cache.Change, 1024)}
-	m.tree.Store(buildTree(args.Store.Folders()))
-	args.Store.OnChange(func(ch cache.Change) {
-		// Notifications are sent from their own goroutine: the change may
-		// come from inside a FUSE request on the same directory, and the
-		// kernel holds that directory's lock until the request returns.
-		m.events <- ch
-	})
+	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid())}
+	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
+	for _, a := range args.Accounts {
+		formats, err := parseFormats(a.Formats)
+		if err != nil {
+			return nil, err
+		}
+		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, events: make(chan cache.Change, 1024)}
+		acct.tree.Store(buildTree(a.Store.Folders()))
+		a.Store.OnChange(func(ch cache.Change) {
+			// Notifications are sent from their own goroutine: the change
+			// may come from inside a FUSE request on the same directory,
+			// and the kernel holds that directory's lock until it returns.
+			acct.events <- ch
+		})
+		m.accounts = append(m.accounts, acct)
+	}
+	var root fs.InodeEmbedder = &rootNode{m: m}
+	if m.single {
+		root = &dirNode{acct: m.accounts[0]}
+	}
 	et, nt := entryTimeout, negativeTimeout
-	root := &dirNode{m: m, path: ""}
 	opts := &fs.Options{
 		EntryTimeout:    &et,
 		NegativeTimeout: &nt,
 		UID:             m.uid,
 		GID:             m.gid,
-		RootStableAttr:  &fs.StableAttr{Ino: dirIno(""), Mode: syscall.S_IFDIR},
+		RootStableAttr:  &fs.StableAttr{Ino: dirIno("", ""), Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
 			FsName:        "mailfs",
 			Name:          "mailfs",
@@ -103,7 +130,9 @@ func New(dir string, args Args) (*Mount, error) {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.server, m.root = server, root.EmbeddedInode()
-	go m.notifyLoop()
+	for _, a := range m.accounts {
+		go a.notifyLoop()
+	}
 	return m, nil
 }
 
@@ -122,20 +151,30 @@ func (m *Mount) Unmount() error {
 	return err
 }
 
+// top is the account's top directory inode, if the kernel knows it.
+func (a *account) top() *fs.Inode {
+	if a.m.single {
+		return a.m.root
+	}
+	return a.m.root.GetChild(a.name)
+}
+
 // notifyLoop tells the kernel what changed on the server.
-func (m *Mount) notifyLoop() {
-	for ch := range m.events {
+func (a *account) notifyLoop() {
+	for ch := range a.events {
 		if ch.Folder == "" {
-			m.tree.Store(buildTree(m.args.Store.Folders()))
-			m.root.NotifyContent(0, 0)
+			a.tree.Store(buildTree(a.store.Folders()))
+			if top := a.top(); top != nil {
+				top.NotifyContent(0, 0)
+			}
 			continue
 		}
-		dir := m.folderInode(ch.Folder)
+		dir := a.folderInode(ch.Folder)
 		if dir == nil {
 			continue // the kernel never looked at this folder
 		}
 		for _, msg := range ch.Removed {
-			for _, name := range m.fileNames(msg) {
+			for _, name := range a.fileNames(msg) {
 				if child := dir.GetChild(name); child != nil {
 					dir.NotifyDelete(name, child)
 				} else {
@@ -144,12 +183,12 @@ func (m *Mount) notifyLoop() {
 			}
 		}
 		for _, msg := range ch.Added {
-			for _, name := range m.fileNames(msg) {
+			for _, name := range a.fileNames(msg) {
 				dir.NotifyEntry(name)
 			}
 		}
 		for _, msg := range ch.Resized {
-			for _, name := range m.fileNames(msg) {
+			for _, name := range a.fileNames(msg) {
 				if child := dir.GetChild(name); child != nil {
 					child.NotifyContent(0, 0)
 				}
@@ -160,17 +199,18 @@ func (m *Mount) notifyLoop() {
 }
 
 // folderInode finds the directory inode the kernel knows for a folder.
-func (m *Mount) folderInode(folder string) *fs.Inode {
-	t := m.tree.Load()
+func (a *account) folderInode(folder string) *fs.Inode {
+	t := a.tree.Load()
 	for path, d := range t.dirs {
 		if d.folder != folder {
 			continue
 		}
-		n := m.root
+		n := a.top()
 		for _, name := range splitPath(path) {
-			if n = n.GetChild(name); n == nil {
+			if n == nil {
 				return nil
 			}
+			n = n.GetChild(name)
 		}
 		return n
 	}

@@ -44,6 +44,11 @@ type Config struct {
 	// else XOAUTH2.
 	Auth string
 
+	// Filter hides folders and messages; HideSpecialUse hides folders by
+	// RFC 6154 attribute (`\All` for Gmail's All Mail in any language).
+	Filter         Filter
+	HideSpecialUse []string
+
 	tokens *tokenSource // set by normalize when TokenCmd is; shared by copies
 }
 

@@ -155,12 +155,21 @@ func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
 			return err
 		}
 		out = out[:0]
+	folders:
 		for _, l := range list {
 			fi := cache.FolderInfo{Name: l.Mailbox, Delim: l.Delim}
 			for _, a := range l.Attrs {
 				if a == imap.MailboxAttrNoSelect || a == imap.MailboxAttrNonExistent {
 					fi.NoSelect = true
 				}
+				for _, hide := range s.cfg.HideSpecialUse {
+					if strings.EqualFold(string(a), hide) {
+						continue folders
+					}
+				}
+			}
+			if !s.cfg.Filter.Folder(l.Mailbox, l.Delim) {
+				continue // parents of wanted folders still appear as directories
 			}
 			out = append(out, fi)
 		}
@@ -211,6 +220,13 @@ func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from
 		}
 		var set imap.UIDSet
 		set.AddRange(imap.UID(from), 0) // from:*
+		if s.cfg.Filter.HasDates() {
+			uids, err := s.search(cn, set)
+			if err != nil || len(uids) == 0 {
+				return err
+			}
+			set = imap.UIDSetNum(uids...)
+		}
 		section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: metaHeaders, Peek: true}
 		cmd := cn.c.Fetch(set, &imap.FetchOptions{
 			UID: true, InternalDate: true, RFC822Size: true,
@@ -258,17 +274,27 @@ func (s *Source) UIDs(ctx context.Context, folder string, uidValidity uint32) ([
 		if err := cn.examine(folder, uidValidity); err != nil {
 			return err
 		}
-		data, err := cn.c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
-		if err != nil {
-			return err
-		}
+		var all imap.UIDSet
+		all.AddRange(1, 0)
+		uids, err := s.search(cn, all)
 		out = out[:0]
-		for _, u := range data.AllUIDs() {
+		for _, u := range uids {
 			out = append(out, uint32(u))
 		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// search lists the UIDs in set that the filter's dates admit.
+func (s *Source) search(cn *conn, set imap.UIDSet) ([]imap.UID, error) {
+	crit := s.cfg.Filter.SearchCriteria()
+	crit.UID = []imap.UIDSet{set}
+	data, err := cn.c.UIDSearch(crit, nil).Wait()
+	if err != nil {
+		return nil, err
+	}
+	return data.AllUIDs(), nil
 }
 
 // FetchBody implements cache.Source. The body is streamed from the

@@ -707,3 +707,89 @@ func TestDemo(t *testing.T) {
 		t.Fatal("mailfs still running after fusermount3 -u")
 	}
 }
+
+// TestConfigAccounts mounts two accounts from a config file, one of them
+// unreachable, with folder and date filters on the other.
+func TestConfigAccounts(t *testing.T) {
+	needFUSE(t)
+	srv := seed(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte(srv.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	config := fmt.Sprintf(`cache_dir = %q
+poll = "1s"
+
+[[account]]
+name = "work"
+server = %q
+tls = "starttls"
+tls_ca = %q
+user = %q
+password_file = %q
+include = ["INBOX", "Archiv/*"]
+exclude = ["Archiv/2023"]
+since = %s
+
+[[account]]
+name = "down"
+server = "127.0.0.1:1"
+tls = "none"
+user = "nobody"
+password_cmd = "echo x"
+`, filepath.Join(dir, "cache"), srv.Addr, srv.CAFile, srv.User, pwFile, since.Format(time.DateOnly))
+	cfgFile := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mp := t.TempDir()
+	cmd := exec.Command(binary, "mount", "--config", cfgFile, "--log-level", "debug", mp)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	m := &mounted{dir: mp, cmd: cmd, logs: logs, done: make(chan error, 1)}
+	go func() { m.done <- cmd.Wait() }()
+	t.Cleanup(func() { m.stop(t) })
+	waitFor(t, "the mount", func() bool { return isMounted(mp) })
+
+	top, err := os.ReadDir(mp)
+	if err != nil || len(top) != 2 || top[0].Name() != "down" || top[1].Name() != "work" {
+		t.Fatalf("top level: %v %v", top, err)
+	}
+	if down, err := os.ReadDir(filepath.Join(mp, "down")); err != nil || len(down) != 0 {
+		t.Errorf("unreachable account: %v %v, want an empty directory", down, err)
+	}
+	if !strings.Contains(logs.String(), `account=down`) {
+		t.Errorf("the unreachable account is not logged:\n%s", logs)
+	}
+	var folders []string
+	filepath.WalkDir(filepath.Join(mp, "work"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			rel, _ := filepath.Rel(filepath.Join(mp, "work"), p)
+			folders = append(folders, rel)
+		}
+		return nil
+	})
+	if got := strings.Join(folders, ","); got != ".,Archiv,Archiv/2024,INBOX" {
+		t.Errorf("folders %s, want .,Archiv,Archiv/2024,INBOX", got)
+	}
+	want := 0
+	for _, msg := range sample.Messages() {
+		if (msg.Folder == "INBOX" || msg.Folder == "Archiv/2024") && !msg.Date.Before(since) {
+			want++
+		}
+	}
+	files := emlFiles(t, filepath.Join(mp, "work"))
+	if len(files) != want {
+		t.Errorf("%d messages shown, want %d since %s", len(files), want, since.Format(time.DateOnly))
+	}
+	for rel := range files {
+		if rel < "INBOX/2024-06-01" && strings.HasPrefix(rel, "INBOX/") {
+			t.Errorf("%s is older than the since filter", rel)
+		}
+	}
+}

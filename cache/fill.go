@@ -1,0 +1,96 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Progress is how far Fill has come.
+type Progress struct {
+	Folder                 string // the folder last worked on
+	Messages, MessagesDone int
+	Bytes, BytesDone       int64
+	Failed                 int
+}
+
+// Fill syncs every folder and downloads every body the cache lacks, with
+// workers goroutines at once, calling report after each message (from one
+// goroutine at a time). What was downloaded stays when ctx ends, so a later
+// Fill resumes. Failures do not stop it; they are returned together.
+func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) error {
+	syncErr := c.SyncAll(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	type job struct {
+		folder string
+		msg    Msg
+	}
+	var jobs []job
+	var p Progress
+	for _, info := range c.Folders() {
+		if info.NoSelect {
+			continue
+		}
+		msgs, err := c.Messages(ctx, info.Name)
+		if err != nil {
+			continue // reported by SyncAll
+		}
+		for _, m := range msgs {
+			jobs = append(jobs, job{info.Name, m})
+			p.Messages++
+			p.Bytes += m.Size
+		}
+	}
+	if report != nil {
+		report(p)
+	}
+
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		next = make(chan job)
+	)
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				f, err := c.OpenBody(ctx, j.folder, j.msg.UIDValidity, j.msg.UID)
+				if err == nil {
+					f.Close()
+				}
+				mu.Lock()
+				p.Folder = j.folder
+				p.MessagesDone++
+				p.BytesDone += j.msg.Size
+				if err != nil && ctx.Err() == nil {
+					p.Failed++
+					errs = append(errs, fmt.Errorf("%q %s: %w", j.folder, j.msg.Stem, err))
+				}
+				if report != nil {
+					report(p)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case next <- j:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return errors.Join(append([]error{syncErr}, errs...)...)
+}
