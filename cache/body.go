@@ -42,6 +42,7 @@ func (c *Cache) OpenBody(ctx context.Context, folder string, uv, uid uint32) (*o
 	if !ok {
 		return nil, fmt.Errorf("%q UID %d: %w", folder, uid, ErrGone)
 	}
+	c.readAhead(folder, m)
 	path := c.bodyPath(folder, uv, uid)
 	if file, ok := openComplete(path, m.Size); ok {
 		return file, nil
@@ -51,7 +52,9 @@ func (c *Cache) OpenBody(ctx context.Context, folder string, uv, uid uint32) (*o
 			file.Close()
 			return nil
 		}
-		return c.download(folder, uv, m, path)
+		var err error
+		c.download(folder, uv, []Msg{m}, func(_ Msg, e error) { err = e })
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -72,9 +75,46 @@ func openComplete(path string, size int64) (*os.File, bool) {
 	return file, true
 }
 
-// download fetches one body into path. It runs on the cache's own context
-// so that one reader giving up does not fail the others waiting for it.
-func (c *Cache) download(folder string, uv uint32, m Msg, path string) error {
+// isComplete reports whether the cache holds the message's body.
+func (c *Cache) isComplete(folder string, m Msg) bool {
+	fi, err := os.Stat(c.bodyPath(folder, m.UIDValidity, m.UID))
+	return err == nil && fi.Size() == m.Size
+}
+
+// download fetches the bodies of msgs (of one folder) with one command,
+// writing each to its file as it arrives, and calls done once per message.
+// It runs on the cache's own context, so a reader giving up does not fail
+// others waiting for the same message.
+func (c *Cache) download(folder string, uv uint32, msgs []Msg, done func(Msg, error)) {
+	byUID := make(map[uint32]Msg, len(msgs))
+	uids := make([]uint32, len(msgs))
+	for i, m := range msgs {
+		byUID[m.UID], uids[i] = m, m.UID
+	}
+	err := c.src.FetchBodies(c.ctx, folder, uv, uids, func(uid uint32, r io.Reader) error {
+		m, ok := byUID[uid]
+		if !ok {
+			return nil // not asked for
+		}
+		err := c.store(folder, uv, m, r)
+		if err == nil {
+			delete(byUID, uid)
+			done(m, nil)
+		}
+		return err
+	})
+	if err == nil {
+		err = ErrGone // the server sent no body for these
+	}
+	for _, m := range byUID {
+		done(m, fmt.Errorf("fetch %q UID %d: %w", folder, m.UID, err))
+	}
+}
+
+// store writes one body to the cache: to a temporary file first, renamed
+// into place once complete.
+func (c *Cache) store(folder string, uv uint32, m Msg, r io.Reader) error {
+	path := c.bodyPath(folder, uv, m.UID)
 	if err := os.MkdirAll(dirOf(path), 0o700); err != nil {
 		return err
 	}
@@ -84,20 +124,9 @@ func (c *Cache) download(folder string, uv uint32, m Msg, path string) error {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	var n int64
-	err = c.src.FetchBody(c.ctx, folder, uv, m.UID, func(r io.Reader) error {
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if err := tmp.Truncate(0); err != nil {
-			return err
-		}
-		var err error
-		n, err = io.Copy(tmp, r)
-		return err
-	})
+	n, err := io.Copy(tmp, r)
 	if err != nil {
-		return fmt.Errorf("fetch %q UID %d: %w", folder, m.UID, err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
@@ -151,26 +180,44 @@ type flight struct {
 	err  error
 }
 
-// do runs fn once for concurrent callers with the same key; each caller
-// waits until fn ends or its own ctx does.
-func (g *flightGroup) do(ctx context.Context, key string, fn func() error) error {
+// claim registers a flight for key and returns it, or nil if one is
+// already running. The claimer must call finish.
+func (g *flightGroup) claim(key string) *flight {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.calls == nil {
 		g.calls = map[string]*flight{}
 	}
-	fl, running := g.calls[key]
-	if !running {
-		fl = &flight{done: make(chan struct{})}
-		g.calls[key] = fl
-		go func() {
-			fl.err = fn()
-			g.mu.Lock()
-			delete(g.calls, key)
-			g.mu.Unlock()
-			close(fl.done)
-		}()
+	if g.calls[key] != nil {
+		return nil
 	}
+	fl := &flight{done: make(chan struct{})}
+	g.calls[key] = fl
+	return fl
+}
+
+func (g *flightGroup) finish(key string, fl *flight, err error) {
+	fl.err = err
+	g.mu.Lock()
+	delete(g.calls, key)
 	g.mu.Unlock()
+	close(fl.done)
+}
+
+// do runs fn once for concurrent callers with the same key (or joins a
+// claimed flight); each caller waits until it ends or its own ctx does.
+func (g *flightGroup) do(ctx context.Context, key string, fn func() error) error {
+	fl := g.claim(key)
+	if fl != nil {
+		go func() { g.finish(key, fl, fn()) }()
+	} else {
+		g.mu.Lock()
+		fl = g.calls[key]
+		g.mu.Unlock()
+		if fl == nil { // finished in between: run again, cheaply
+			return g.do(ctx, key, fn)
+		}
+	}
 	select {
 	case <-fl.done:
 		return fl.err

@@ -47,7 +47,8 @@ type Cache struct {
 	folders  map[string]*folder // by server name; guarded by mu
 	onChange func(Change)       // set once before use
 
-	flights flightGroup // one download or render per file at a time
+	flights    flightGroup   // one download or render per file at a time
+	aheadSlots chan struct{} // read-ahead batches in flight
 
 	fontsOnce sync.Once
 	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
@@ -66,6 +67,12 @@ type folder struct {
 	msgs   []Msg  // by UID
 	metas  []Meta // parallel to msgs: what naming and UIDVALIDITY recovery need
 	byStem map[string]int
+
+	// Read-ahead state (readahead.go), reset by publish.
+	order   []int32 // indices of msgs in name order, computed on demand
+	rank    []int32 // position of msgs[i] in order
+	lastPos int     // position last opened
+	ahead   int     // position up to which bodies were requested
 }
 
 // Open opens (creating if needed) the cache in dir. Only one process may use
@@ -87,7 +94,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}}
+	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
 	if err != nil {
@@ -277,6 +284,7 @@ func (f *folder) publish(metas []Meta, uv uint32) {
 	}
 	f.mu.Lock()
 	f.msgs, f.metas, f.byStem, f.loaded = msgs, metas, byStem, true
+	f.order, f.rank = nil, nil
 	f.mu.Unlock()
 }
 

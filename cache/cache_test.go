@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"mailfs/cache"
 	"mailfs/imapsrc"
@@ -140,13 +142,20 @@ func TestConcurrentReadsShareOneFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The last message in name order, so that read-ahead has nothing to add.
+	last := msgs[0]
+	for _, m := range msgs {
+		if m.Stem > last.Stem {
+			last = m
+		}
+	}
 	var wg sync.WaitGroup
 	bodies := make([][]byte, 8)
 	for i := range bodies {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bodies[i] = readBody(t, c, "INBOX", msgs[0])
+			bodies[i] = readBody(t, c, "INBOX", last)
 		}()
 	}
 	wg.Wait()
@@ -191,5 +200,30 @@ func TestFillDownloadsEverythingOnce(t *testing.T) {
 	}
 	if got := src.BodyFetches(); got != n {
 		t.Errorf("a second fill fetched %d more bodies", got-n)
+	}
+}
+
+func TestSequentialReadsAreFetchedAhead(t *testing.T) {
+	c, src := open(t, t.TempDir())
+	msgs, err := c.Messages(context.Background(), "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := append([]cache.Msg(nil), msgs...)
+	sort.Slice(byName, func(i, j int) bool { return byName[i].Stem < byName[j].Stem })
+	readBody(t, c, "INBOX", byName[0])
+	readBody(t, c, "INBOX", byName[1]) // sequential: the rest comes in one batch
+	deadline := time.Now().Add(5 * time.Second)
+	for src.BodyFetches() < int64(len(msgs)) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := src.BodyFetches(); got != int64(len(msgs)) {
+		t.Fatalf("after two reads in name order, %d of %d bodies were fetched: no read-ahead", got, len(msgs))
+	}
+	for _, m := range byName[2:] {
+		readBody(t, c, "INBOX", m)
+	}
+	if got := src.BodyFetches(); got != int64(len(msgs)) {
+		t.Errorf("%d fetches for %d messages read in order", got, len(msgs))
 	}
 }

@@ -42,8 +42,13 @@ func (s *fakeSource) UIDs(context.Context, string, uint32) ([]uint32, error) {
 	return out, nil
 }
 
-func (s *fakeSource) FetchBody(_ context.Context, _ string, _, uid uint32, fn func(io.Reader) error) error {
-	return fn(bytes.NewReader(s.bodies[uid]))
+func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []uint32, fn func(uint32, io.Reader) error) error {
+	for _, uid := range uids {
+		if err := fn(uid, bytes.NewReader(s.bodies[uid])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func TestWrongServerSizeIsCorrected(t *testing.T) {

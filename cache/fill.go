@@ -24,9 +24,10 @@ func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) er
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// A job is a batch of messages of one folder, fetched with one command.
 	type job struct {
 		folder string
-		msg    Msg
+		msgs   []Msg
 	}
 	var jobs []job
 	var p Progress
@@ -38,10 +39,17 @@ func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) er
 		if err != nil {
 			continue // reported by SyncAll
 		}
-		for _, m := range msgs {
-			jobs = append(jobs, job{info.Name, m})
+		var batch []Msg
+		var bytes int64
+		for i, m := range msgs {
+			batch = append(batch, m)
+			bytes += m.Size
 			p.Messages++
 			p.Bytes += m.Size
+			if len(batch) == aheadCount || bytes >= aheadBytes || i == len(msgs)-1 {
+				jobs = append(jobs, job{info.Name, batch})
+				batch, bytes = nil, 0
+			}
 		}
 	}
 	if report != nil {
@@ -59,22 +67,27 @@ func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) er
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				f, err := c.OpenBody(ctx, j.folder, j.msg.UIDValidity, j.msg.UID)
-				if err == nil {
-					f.Close()
+				c.prefetch(j.folder, j.msgs)
+				for _, m := range j.msgs {
+					// Cheap when the batch brought it; fetches it again (and
+					// reports why) when it did not.
+					f, err := c.OpenBody(ctx, j.folder, m.UIDValidity, m.UID)
+					if err == nil {
+						f.Close()
+					}
+					mu.Lock()
+					p.Folder = j.folder
+					p.MessagesDone++
+					p.BytesDone += m.Size
+					if err != nil && ctx.Err() == nil {
+						p.Failed++
+						errs = append(errs, fmt.Errorf("%q %s: %w", j.folder, m.Stem, err))
+					}
+					if report != nil {
+						report(p)
+					}
+					mu.Unlock()
 				}
-				mu.Lock()
-				p.Folder = j.folder
-				p.MessagesDone++
-				p.BytesDone += j.msg.Size
-				if err != nil && ctx.Err() == nil {
-					p.Failed++
-					errs = append(errs, fmt.Errorf("%q %s: %w", j.folder, j.msg.Stem, err))
-				}
-				if report != nil {
-					report(p)
-				}
-				mu.Unlock()
 			}
 		}()
 	}

@@ -20,10 +20,11 @@ type Source interface {
 	FetchMeta(ctx context.Context, folder string, uidValidity, from uint32, fn func(Meta) error) error
 	// UIDs lists the UIDs the mailbox holds now.
 	UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error)
-	// FetchBody streams one message's exact bytes (BODY.PEEK[]) to fn. fn
-	// may be called again from the start if the connection broke midway.
-	// It fails with ErrGone when the message is no longer on the server.
-	FetchBody(ctx context.Context, folder string, uidValidity, uid uint32, fn func(r io.Reader) error) error
+	// FetchBodies streams the messages' exact bytes (BODY.PEEK[]) to fn,
+	// in one command, in any order. A message whose fn call failed midway
+	// (the connection broke) may be passed to fn again from the start.
+	// Messages no longer on the server are left out without an error.
+	FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uid uint32, r io.Reader) error) error
 }
 
 // FolderInfo describes one mailbox as the server lists it.

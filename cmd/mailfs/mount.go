@@ -77,7 +77,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	if f.poll < time.Second {
 		return usagef("--poll %v is too short (at least 1s)", f.poll)
 	}
-	accts, cfg, _, err := f.resolve()
+	accts, cfg, single, err := f.resolve()
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 			accts[i].Formats = formats
 		}
 	}
-	return serve(f, accts, pos[0], log)
+	return serve(f, accts, single, pos[0], log)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -114,10 +114,10 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 // serve logs in, mounts, and serves until unmounted or signalled.
-func serve(f mountFlags, accts []Account, mountpoint string, log *slog.Logger) error {
+func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opened, err := openAccounts(ctx, f.accountFlags, accts, false, log)
+	opened, err := openAccounts(ctx, f.accountFlags, accts, single, false, log)
 	if err != nil {
 		return err
 	}
@@ -132,11 +132,7 @@ func serve(f mountFlags, accts []Account, mountpoint string, log *slog.Logger) e
 		if i < len(accts) {
 			formats = accts[i].Formats
 		}
-		name := o.name
-		if len(opened) == 1 && f.config == "" {
-			name = "" // one account from flags: at the root
-		}
-		fsAccts = append(fsAccts, fs.Account{Name: name, Store: o.cache, Formats: formats})
+		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats})
 	}
 	m, err := fs.New(mountpoint, fs.Args{Accounts: fsAccts, Log: log, Debug: f.debugFUSE})
 	if err != nil {

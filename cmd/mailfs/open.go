@@ -115,8 +115,9 @@ type opened struct {
 
 // openAccounts connects to every account and opens its cache. With one
 // account (or strict) a failure is returned; otherwise a failing account is
-// logged and served from its cache, retried at every poll.
-func openAccounts(ctx context.Context, af accountFlags, accts []Account, strict bool, log *slog.Logger) ([]*opened, error) {
+// logged and served from its cache, retried at every poll. An account from
+// the command line (single) has no name.
+func openAccounts(ctx context.Context, af accountFlags, accts []Account, single, strict bool, log *slog.Logger) ([]*opened, error) {
 	if af.demo {
 		srv, err := demo.Start()
 		if err != nil {
@@ -171,7 +172,11 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, strict 
 				return nil, err
 			}
 		}
-		o, err := openOne(ctx, a.Name, cfg, dir, strict, log)
+		name := a.Name
+		if single {
+			name = ""
+		}
+		o, err := openOne(ctx, name, cfg, dir, strict, log)
 		if err != nil {
 			closeAll()
 			if len(accts) > 1 {
