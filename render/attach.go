@@ -26,26 +26,26 @@ func cleanName(s string) string {
 // A fixed table, not mime.ExtensionsByType, whose answer depends on the
 // machine's /etc/mime.types.
 var extensions = map[string]string{
-	"application/pdf":                "pdf",
-	"application/pkcs7-signature":    "p7s",
-	"application/x-pkcs7-signature":  "p7s",
-	"application/pkcs7-mime":         "p7m",
-	"application/x-pkcs7-mime":       "p7m",
-	"application/pgp-signature":      "asc",
-	"application/pgp-encrypted":      "txt",
-	"application/zip":                "zip",
-	"image/gif":                      "gif",
-	"image/jpeg":                     "jpg",
-	"image/png":                      "png",
-	"image/webp":                     "webp",
-	"message/rfc822":                 "eml",
-	"text/calendar":                  "ics",
-	"text/csv":                       "csv",
-	"text/html":                      "html",
-	"text/plain":                     "txt",
-	"application/octet-stream":       "bin",
-	"application/ms-tnef":            "dat",
-	"application/vnd.ms-tnef":        "dat",
+	"application/pdf":                 "pdf",
+	"application/pkcs7-signature":     "p7s",
+	"application/x-pkcs7-signature":   "p7s",
+	"application/pkcs7-mime":          "p7m",
+	"application/x-pkcs7-mime":        "p7m",
+	"application/pgp-signature":       "asc",
+	"application/pgp-encrypted":       "txt",
+	"application/zip":                 "zip",
+	"image/gif":                       "gif",
+	"image/jpeg":                      "jpg",
+	"image/png":                       "png",
+	"image/webp":                      "webp",
+	"message/rfc822":                  "eml",
+	"text/calendar":                   "ics",
+	"text/csv":                        "csv",
+	"text/html":                       "html",
+	"text/plain":                      "txt",
+	"application/octet-stream":        "bin",
+	"application/ms-tnef":             "dat",
+	"application/vnd.ms-tnef":         "dat",
 	"application/x-pkcs7-certificate": "p7c",
 }
 
@@ -123,7 +123,7 @@ func calendarSummary(ics string) string {
 			if sd == ed && st != "" {
 				s, e = sd+" "+st, et
 				if i := strings.Index(s, " ("); i >= 0 && strings.HasSuffix(e, s[i:]) {
-					s, e = s[:i], e+""
+					s = s[:i] // the zone once, after the end time
 				}
 			}
 			s += " – " + e
@@ -147,7 +147,7 @@ func icsTime(v, params string) string {
 		}
 	}
 	if t, err := time.Parse("20060102T150405Z", v); err == nil {
-		return t.Format("Mon, 2 Jan 2006 @ 15:04 UTC")
+		return t.Format("Mon, 2 Jan 2006 @ 15:04") + " (UTC)"
 	}
 	if t, err := time.Parse("20060102T150405", v); err == nil {
 		return t.Format("Mon, 2 Jan 2006 @ 15:04") + tz

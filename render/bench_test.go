@@ -125,17 +125,49 @@ func BenchmarkText(b *testing.B) {
 	benchCorpus(b, func(raw []byte) error { return Text(raw, io.Discard) })
 }
 
-// BenchmarkPDFTypical is one ordinary message: a 60 KB newsletter-sized
-// HTML body with a small inline image.
-func BenchmarkPDFTypical(b *testing.B) {
-	raw := readCorpus(b)["newsletter.eml"]
-	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, <a href=\"https://example.com/x\">consectetur</a> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 400)
-	raw = bytes.Replace(raw, []byte("--==rel==\r\nContent-Type: image/png"), []byte("--==rel==\r\nContent-Type: text/html; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n"+body+"\r\n--==rel==\r\nContent-Type: image/png"), 1)
+// typicalMessage is an ordinary business mail of about 80 KB: a two-page
+// HTML body with links and a 50 KB attachment.
+func typicalMessage() []byte {
+	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, <a href=\"https://example.com/x\">consectetur</a> adipiscing elit, "+
+		"sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud.</p>\n", 30)
+	att := make([]byte, 50<<10)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range att {
+		att[i] = "abcdefghij klmnopqrstuvwxyz\n"[r.IntN(28)] // compressible, like a document
+	}
+	return []byte("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: Contract draft\r\n" +
+		"Date: Mon, 8 Apr 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=T\r\n\r\n" +
+		"--T\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>" + body + "</body></html>\r\n" +
+		"--T\r\nContent-Type: application/pdf; name=draft.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString(att) + "\r\n--T--\r\n")
+}
+
+func benchOne(b *testing.B, raw []byte, fn func([]byte) error) {
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if err := PDF(raw, io.Discard, Options{}); err != nil {
+		if err := fn(raw); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkTypicalPDF(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
+}
+
+func BenchmarkTypicalHTML(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return HTML(raw, io.Discard) })
+}
+
+func BenchmarkTypicalText(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return Text(raw, io.Discard) })
+}
+
+// BenchmarkLongPDF is a 70 KB HTML body that fills 20 pages.
+func BenchmarkLongPDF(b *testing.B) {
+	raw := readCorpus(b)["newsletter.eml"]
+	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, <a href=\"https://example.com/x\">consectetur</a> adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 400)
+	raw = bytes.Replace(raw, []byte("--==rel==\r\nContent-Type: image/png"), []byte("--==rel==\r\nContent-Type: text/html; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n"+body+"\r\n--==rel==\r\nContent-Type: image/png"), 1)
+	benchOne(b, raw, func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
 }

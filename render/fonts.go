@@ -166,7 +166,7 @@ var systemFontPaths = []string{
 	"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", // fonts-ipafont-gothic: Japanese
 	"/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
 	"/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf",
-	"/usr/share/fonts/truetype/nanum/NanumGothic.ttf", // fonts-nanum: Korean
+	"/usr/share/fonts/truetype/nanum/NanumGothic.ttf", // fonts-nanum: Korean (Droid lacks most Hangul)
 	"/usr/share/fonts/truetype/unfonts-core/UnDotum.ttf",
 	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", // Chinese
 	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",        // fonts-dejavu-core: Hebrew, Arabic
@@ -179,11 +179,13 @@ var systemFontPaths = []string{
 // SystemFonts returns TrueType fonts found in the usual Debian locations
 // for the scripts the bundled font lacks (CJK, Arabic, Hebrew), or nil. It
 // is the only function in render that does I/O; the caller loads the fonts
-// once and passes them in Options.ExtraFonts. At most one font per script
-// group is returned, to keep PDFs and memory small.
+// once and passes them in Options.ExtraFonts. A font is returned only if it
+// adds a script group (Han and kana, Hangul, Hebrew, Arabic) that the
+// fonts before it lack.
 func SystemFonts() [][]byte {
 	var out [][]byte
-	var gotCJK, gotHebrew, gotArabic bool
+	samples := []string{"漢か", "회한", "ש", "ع"} // Han and kana, Hangul, Hebrew, Arabic
+	have := make([]bool, len(samples))
 	for _, p := range systemFontPaths {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -193,11 +195,24 @@ func SystemFonts() [][]byte {
 		if f == nil {
 			continue
 		}
-		cjk, heb, ara := f.covers('漢') && f.covers('か'), f.covers('ש'), f.covers('ع')
-		if cjk && !gotCJK || heb && !gotHebrew || ara && !gotArabic {
+		useful := false
+		for i, s := range samples {
+			if !have[i] && f.coversAll(s) {
+				have[i], useful = true, true
+			}
+		}
+		if useful {
 			out = append(out, b)
-			gotCJK, gotHebrew, gotArabic = gotCJK || cjk, gotHebrew || heb, gotArabic || ara
 		}
 	}
 	return out
+}
+
+func (f *face) coversAll(s string) bool {
+	for _, r := range s {
+		if !f.covers(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -14,7 +14,7 @@ import (
 // something slipped through the sanitiser.
 const csp = `default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'`
 
-const pageCSS = `body.mailfs{margin:0;padding:0;background:#fff;color:#202124}
+const pageCSS = `:where(body.mailfs){margin:0;padding:0;background:#fff;color:#202124;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif}
 .mailfs-head{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;background:#f3f4f6;border-bottom:1px solid #d9dce1;padding:14px 24px;color:#202124;text-align:left}
 .mailfs-subject{font-size:20px;font-weight:600;line-height:1.3;margin:0 0 8px;color:#111}
 .mailfs-row{display:flex;margin:1px 0}
@@ -22,7 +22,7 @@ const pageCSS = `body.mailfs{margin:0;padding:0;background:#fff;color:#202124}
 .mailfs-v{flex:1;min-width:0;overflow-wrap:anywhere}
 .mailfs-note{margin:12px 24px;padding:8px 12px;border-left:4px solid #e0a800;background:#fff8e1;color:#202124;font:14px/1.45 system-ui,sans-serif;white-space:pre-line}
 .mailfs-body{padding:16px 24px;overflow-x:auto}
-.mailfs-text{white-space:pre-wrap;overflow-wrap:anywhere;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif}
+.mailfs-text{white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:plaintext;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif}
 .mailfs-quote{color:#4b6a8a}
 .mailfs-raw{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.4 ui-monospace,monospace;margin:0}
 .mailfs-img{max-width:100%;height:auto}
@@ -64,7 +64,11 @@ func HTML(raw []byte, w io.Writer) error {
 
 func writeMessageHTML(b *bytes.Buffer, m *message) {
 	esc := html.EscapeString
-	b.WriteString("<div class=\"mailfs-head\">\n<div class=\"mailfs-subject\">" + esc(m.hdr.Subject) + "</div>\n")
+	subject := m.hdr.Subject
+	if subject == "" {
+		subject = "(no subject)"
+	}
+	b.WriteString("<div class=\"mailfs-head\">\n<div class=\"mailfs-subject\">" + esc(subject) + "</div>\n")
 	for _, f := range headerFields(m.hdr) {
 		if f.label == "Subject" {
 			continue

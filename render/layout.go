@@ -17,6 +17,7 @@ const (
 	tofu       = '\u25a1' // drawn for runes no font has (emoji, scripts without a font)
 	defaultPt  = 10.5
 	defaultLH  = 5.0
+	minColumn  = 50.0 // mm of text width kept however deep quotes and lists nest
 	spaceClass = 1
 	breakClass = 2
 	cjkClass   = 3
@@ -55,7 +56,11 @@ type word struct {
 
 // words prepares spans for layout.
 func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
-	var cells []cell
+	n := 0
+	for _, sp := range spans {
+		n += len(sp.text)
+	}
+	cells := make([]cell, 0, n)
 	dirSet := false
 	for si, sp := range spans {
 		bold := st.bold || sp.bold
@@ -89,6 +94,7 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 			cells = append(cells, cell{r: r, face: f, span: si, w: f.advance(r) * st.size / 1000 * ptToMM})
 		}
 	}
+	d.unifyFaces(cells, st.size)
 	for i := 0; i < len(cells); {
 		c := cells[i]
 		class := 0
@@ -118,6 +124,38 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 		i = j
 	}
 	return ws, rtl
+}
+
+// unifyFaces draws each run of runes that need extra fonts with a single
+// font when one has them all, so that a Korean word does not mix glyphs
+// from a CJK fallback font and a Hangul font.
+func (d *pdfDoc) unifyFaces(cells []cell, size float64) {
+	for i := 0; i < len(cells); {
+		if cells[i].face == nil || cells[i].face.has != nil {
+			i++
+			continue
+		}
+		j := i
+		for j < len(cells) && cells[j].face != nil && cells[j].face.has == nil {
+			j++
+		}
+		for _, f := range d.extras {
+			all := true
+			for _, c := range cells[i:j] {
+				if !f.covers(c.r) {
+					all = false
+					break
+				}
+			}
+			if all && d.use(f) {
+				for k := i; k < j; k++ {
+					cells[k].face, cells[k].w = f, f.advance(cells[k].r)*size/1000*ptToMM
+				}
+				break
+			}
+		}
+		i = j
+	}
 }
 
 // orderWord puts a word's cells in drawing order: right-to-left words are
@@ -204,7 +242,8 @@ func lines(ws []word, width float64) [][]word {
 		}
 		head, tail := x, x
 		head.cells, tail.cells = x.cells[:k], x.cells[k:]
-		head.w, tail.w = sumW(head.cells), sumW(tail.cells)
+		head.w = cw - w
+		tail.w = x.w - head.w
 		cur = append(cur, head)
 		end()
 		ws[i] = tail
@@ -216,17 +255,10 @@ func lines(ws []word, width float64) [][]word {
 	return out
 }
 
-func sumW(cs []cell) float64 {
-	var w float64
-	for _, c := range cs {
-		w += c.w
-	}
-	return w
-}
-
 // para lays out and draws one paragraph at the current position, from x0
 // (the first line may start further right, at x0+first) to the right edge.
 func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
+	x0 = min(x0, d.right-minColumn) // deep nesting must not squeeze text to nothing
 	ws, rtl := d.words(spans, st)
 	width := d.right - x0
 	ls := lines(ws, width)
@@ -287,12 +319,21 @@ func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
 	if !d.use(f) {
 		return
 	}
-	d.f.SetFont(f.family, f.style, st.size)
+	if f != d.curFace || st.size != d.curSize {
+		d.f.SetFont(f.family, f.style, st.size)
+		d.curFace, d.curSize = f, st.size
+	}
 	c := st.color
 	if sp.href != "" {
 		c = linkColor
 	}
-	d.f.SetTextColor(c[0], c[1], c[2])
+	if c != d.curColor {
+		// Text and fill colour alike: fpdf then sets the colour once
+		// instead of wrapping every run in q/Q.
+		d.f.SetTextColor(c[0], c[1], c[2])
+		d.f.SetFillColor(c[0], c[1], c[2])
+		d.curColor = c
+	}
 	d.f.SetXY(x, d.y)
 	d.f.CellFormat(w, st.lineH, s, "", 0, "L", false, 0, sp.href)
 }

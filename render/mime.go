@@ -153,7 +153,7 @@ func decodeWords(s string) string {
 	// like everything else does (senders put 0x80–0x9F quotes in it).
 	s = latin1Word.ReplaceAllString(s, "=?windows-1252?")
 	if d, err := wordDecoder.DecodeHeader(s); err == nil {
-		return d
+		return strings.ToValidUTF8(d, "\uFFFD")
 	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -76,8 +77,12 @@ type pdfDoc struct {
 	left      float64        // left edge of the current column
 	right     float64
 	bars      []bar // vertical bars drawn beside each line (quotes, notes, nested messages)
-	imgs      map[*attachment]pdfImage
-	files     []fpdf.Attachment // embedded files: the .eml, then every attachment
+	// The font and colour last set, to not repeat them in the page content.
+	curFace  *face
+	curSize  float64
+	curColor [3]int
+	imgs     map[*attachment]pdfImage
+	files    []fpdf.Attachment // embedded files: the .eml, then every attachment
 }
 
 type bar struct {
@@ -100,8 +105,8 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	f.SetCatalogSort(true)
 	f.SetCompression(true)
 	f.SetProducer("mailfs render "+strconv.Itoa(Version), false)
-	f.SetTitle(m.hdr.Subject, true)
-	f.SetAuthor(m.hdr.From, true)
+	f.SetTitle(bmp(m.hdr.Subject), true)
+	f.SetAuthor(bmp(m.hdr.From), true)
 	f.SetMargins(marginL, marginT, marginR)
 	f.SetAutoPageBreak(false, 0)
 	f.SetCellMargin(0)
@@ -118,7 +123,7 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	var collect func(*message)
 	collect = func(m *message) {
 		for _, a := range m.atts {
-			d.files = append(d.files, fpdf.Attachment{Content: a.data, Filename: a.name, Description: a.ctype})
+			d.files = append(d.files, fpdf.Attachment{Content: a.data, Filename: bmp(a.name), Description: bmp(a.ctype)})
 		}
 		walkMessages(m.body, collect)
 	}
@@ -126,6 +131,17 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	f.SetAttachments(d.files)
 	d.newPage()
 	return d
+}
+
+// bmp makes a string safe for fpdf's UTF-16 conversion, which handles
+// neither invalid UTF-8 nor runes above U+FFFF.
+func bmp(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r > 0xFFFF {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // walkMessages calls fn for each attached message among nodes.
@@ -145,6 +161,7 @@ func walkMessages(ns []node, fn func(*message)) {
 func (d *pdfDoc) newPage() {
 	d.f.AddPage()
 	d.y = marginT
+	d.curFace, d.curColor = nil, [3]int{-1, -1, -1}
 }
 
 // need starts a new page unless h mm fit below the current position.

@@ -8,6 +8,7 @@ import (
 	_ "image/jpeg"
 	"image/png"
 	"strconv"
+	"strings"
 
 	"github.com/go-pdf/fpdf"
 	_ "golang.org/x/image/webp"
@@ -15,22 +16,31 @@ import (
 
 // This file lays out the parts of a message on the PDF pages.
 
+// maxPDFText caps the body text laid out per part: beyond some hundreds of
+// pages a PDF is no longer read, and the full text stays in the .eml.
+const maxPDFText = 1 << 20
+
 func (d *pdfDoc) message(m *message) {
 	d.headerBlock(m.hdr)
 	for _, n := range chooseBody(m.body, true) {
+		cut := false
+		if len(n.text) > maxPDFText {
+			n.text, cut = strings.ToValidUTF8(n.text[:maxPDFText], ""), true
+		}
 		switch n.kind {
-		case nText:
+		case nText, nRaw:
 			d.blocks(textBlocks(n.text))
 		case nHTML:
 			d.blocks(htmlBlocks(n.text, m))
-		case nRaw:
-			d.blocks(textBlocks(n.text))
 		case nNote:
 			d.note(n.text)
 		case nImage:
 			d.image(n.att, d.left)
 		case nMessage:
 			d.nested(n.msg)
+		}
+		if cut {
+			d.note("The text above is cut short here; the complete message is embedded as " + emlName + ".")
 		}
 	}
 	d.attachmentList(m.atts)
@@ -66,8 +76,8 @@ func (d *pdfDoc) blocks(bs []block) {
 	defer func() { d.bars = saved }()
 	for _, b := range bs {
 		d.bars = saved
-		x := d.left + float64(b.indent)*6
-		for q := 0; q < b.quote; q++ {
+		x := d.left + float64(min(b.indent, 8))*6
+		for q := 0; q < min(b.quote, 8); q++ {
 			d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: x + 1, color: barGray})
 			x += 4.5
 		}
@@ -173,9 +183,9 @@ func (d *pdfDoc) image(a *attachment, x float64) {
 		return // spacers and tracking pixels
 	}
 	d.need(h)
-	d.drawBars(h + 1)
+	d.drawBars(h + 2)
 	d.f.ImageOptions(im.name, x, d.y, w, h, false, fpdf.ImageOptions{}, 0, "")
-	d.y += h + 1
+	d.y += h + 2
 }
 
 func (d *pdfDoc) registerImage(a *attachment) pdfImage {

@@ -63,7 +63,7 @@ func sanitizeHTML(b *bytes.Buffer, src string, m *message) {
 		return
 	}
 	var styles []string
-	var body *html.Node
+	var body, root *html.Node
 	var find func(*html.Node)
 	find = func(n *html.Node) {
 		if n.Type == html.ElementNode {
@@ -76,6 +76,10 @@ func sanitizeHTML(b *bytes.Buffer, src string, m *message) {
 			case atom.Body:
 				if body == nil {
 					body = n
+				}
+			case atom.Html:
+				if root == nil {
+					root = n
 				}
 			}
 		}
@@ -98,6 +102,13 @@ func sanitizeHTML(b *bytes.Buffer, src string, m *message) {
 		}
 		if st != "" {
 			b.WriteString(" style=\"" + html.EscapeString(st) + "\"")
+		}
+		dir := strings.ToLower(attr(body, "dir"))
+		if dir == "" && root != nil {
+			dir = strings.ToLower(attr(root, "dir"))
+		}
+		if dir == "rtl" || dir == "ltr" || dir == "auto" {
+			b.WriteString(" dir=\"" + dir + "\"")
 		}
 	}
 	b.WriteString(">\n")

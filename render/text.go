@@ -27,10 +27,13 @@ func Text(raw []byte, w io.Writer) error {
 }
 
 func writeText(b *bytes.Buffer, m *message) {
-	for _, f := range headerFields(m.hdr) {
+	fields := headerFields(m.hdr)
+	for _, f := range fields {
 		fmt.Fprintf(b, "%-9s%s\n", f.label+":", f.value)
 	}
-	b.WriteByte('\n')
+	if len(fields) > 0 {
+		b.WriteByte('\n')
+	}
 	for _, n := range chooseBody(m.body, false) {
 		switch n.kind {
 		case nText:
