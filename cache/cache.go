@@ -52,6 +52,7 @@ type Cache struct {
 
 	fontsOnce sync.Once
 	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
+	fontsTag  string   // short hash of fonts
 }
 
 // folder holds one mailbox's messages. msgs is replaced, never modified, so

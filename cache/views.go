@@ -3,7 +3,9 @@ package cache
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +21,7 @@ import (
 // Views are the rendered forms of a message (.html, .pdf, .txt). Each is
 // rendered once, from the cached body, and kept beside it:
 //
-//	bodies/<folder hash>/<UIDVALIDITY>/<UID>.v<render.Version>.<format>
+//	bodies/<folder hash>/<UIDVALIDITY>/<UID>.v<render.Version>[-<fonts hash>].<format>
 //
 // Its size is recorded in the store (bucket "views"), so a stat after a
 // remount costs no rendering, and a file whose size disagrees is rendered
@@ -45,24 +47,46 @@ func (c *Cache) renderer(format string) (func([]byte, io.Writer) error, error) {
 	return nil, fmt.Errorf("unknown format %q", format)
 }
 
-// pdfOptions loads the system fonts for scripts the bundled font lacks,
-// once, on the first PDF.
+// loadFonts reads the system fonts for scripts the bundled font lacks,
+// once. PDFs depend on them, so their hash is part of a PDF's cache key:
+// installing a CJK font later renders PDFs again.
+func (c *Cache) loadFonts() {
+	c.fontsOnce.Do(func() {
+		c.fonts = render.SystemFonts()
+		h := sha256.New()
+		for _, f := range c.fonts {
+			h.Write(f)
+		}
+		c.fontsTag = hex.EncodeToString(h.Sum(nil)[:4])
+	})
+}
+
 func (c *Cache) pdfOptions() render.Options {
-	c.fontsOnce.Do(func() { c.fonts = render.SystemFonts() })
+	c.loadFonts()
 	return render.Options{ExtraFonts: c.fonts}
 }
 
+// viewTag names what a view's bytes depend on besides the message.
+func (c *Cache) viewTag(format string) string {
+	tag := "v" + strconv.Itoa(render.Version)
+	if format == "pdf" {
+		c.loadFonts()
+		tag += "-" + c.fontsTag
+	}
+	return tag
+}
+
 func (c *Cache) viewPath(folder string, uv, uid uint32, format string) string {
-	name := strconv.FormatUint(uint64(uid), 10) + ".v" + strconv.Itoa(render.Version) + "." + format
+	name := strconv.FormatUint(uint64(uid), 10) + "." + c.viewTag(format) + "." + format
 	return filepath.Join(c.uvDir(folder, uv), name)
 }
 
-func viewKey(folder string, uv, uid uint32, format string) []byte {
+func (c *Cache) viewKey(folder string, uv, uid uint32, format string) []byte {
 	k := append([]byte(folder), 0)
 	k = binary.BigEndian.AppendUint32(k, uv)
 	k = binary.BigEndian.AppendUint32(k, uid)
-	k = append(k, byte(render.Version))
-	return append(k, format...)
+	k = append(k, c.viewTag(format)...)
+	return append(append(k, 0), format...)
 }
 
 // KnownViewSize returns a view's size if it has been rendered before,
@@ -71,7 +95,7 @@ func (c *Cache) KnownViewSize(folder string, uv, uid uint32, format string) (int
 	var size int64 = -1
 	c.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketViews); b != nil {
-			if v := b.Get(viewKey(folder, uv, uid, format)); v != nil {
+			if v := b.Get(c.viewKey(folder, uv, uid, format)); v != nil {
 				if n, k := binary.Uvarint(v); k > 0 {
 					size = int64(n)
 				}
@@ -170,6 +194,6 @@ func (c *Cache) renderView(folder string, uv, uid uint32, format, path string) e
 		if err != nil {
 			return err
 		}
-		return b.Put(viewKey(folder, uv, uid, format), binary.AppendUvarint(nil, uint64(fi.Size())))
+		return b.Put(c.viewKey(folder, uv, uid, format), binary.AppendUvarint(nil, uint64(fi.Size())))
 	})
 }
