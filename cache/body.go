@@ -53,7 +53,7 @@ func (c *Cache) OpenBody(ctx context.Context, folder string, uv, uid uint32) (*o
 			return nil
 		}
 		var err error
-		c.download(folder, uv, []Msg{m}, func(_ Msg, e error) { err = e })
+		c.download(c.ctx, folder, uv, []Msg{m}, func(_ Msg, e error) { err = e })
 		return err
 	})
 	if err != nil {
@@ -83,15 +83,15 @@ func (c *Cache) isComplete(folder string, m Msg) bool {
 
 // download fetches the bodies of msgs (of one folder) with one command,
 // writing each to its file as it arrives, and calls done once per message.
-// It runs on the cache's own context, so a reader giving up does not fail
-// others waiting for the same message.
-func (c *Cache) download(folder string, uv uint32, msgs []Msg, done func(Msg, error)) {
+// Reads run it on the cache's own context, so that a reader giving up does
+// not fail others waiting for the same message.
+func (c *Cache) download(ctx context.Context, folder string, uv uint32, msgs []Msg, done func(Msg, error)) {
 	byUID := make(map[uint32]Msg, len(msgs))
 	uids := make([]uint32, len(msgs))
 	for i, m := range msgs {
 		byUID[m.UID], uids[i] = m, m.UID
 	}
-	err := c.src.FetchBodies(c.ctx, folder, uv, uids, func(uid uint32, r io.Reader) error {
+	err := c.src.FetchBodies(ctx, folder, uv, uids, func(uid uint32, r io.Reader) error {
 		m, ok := byUID[uid]
 		if !ok {
 			return nil // not asked for

@@ -67,13 +67,18 @@ func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) er
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				c.prefetch(j.folder, j.msgs)
+				c.prefetch(ctx, j.folder, j.msgs)
 				for _, m := range j.msgs {
+					if ctx.Err() != nil {
+						break // not done: left for the next Fill
+					}
 					// Cheap when the batch brought it; fetches it again (and
 					// reports why) when it did not.
 					f, err := c.OpenBody(ctx, j.folder, m.UIDValidity, m.UID)
 					if err == nil {
 						f.Close()
+					} else if ctx.Err() != nil {
+						break // not done: left for the next Fill
 					}
 					mu.Lock()
 					p.Folder = j.folder

@@ -1,6 +1,9 @@
 package cache
 
-import "sort"
+import (
+	"context"
+	"sort"
+)
 
 // Read-ahead. rsync, cp, tar and restic read a folder's files one after
 // another in name order. When the messages opened in a folder follow that
@@ -68,13 +71,13 @@ func (c *Cache) readAhead(name string, m Msg) {
 	f.mu.Unlock()
 	go func() {
 		defer func() { <-c.aheadSlots }()
-		c.prefetch(name, batch)
+		c.prefetch(c.ctx, name, batch)
 	}()
 }
 
 // prefetch downloads the bodies of msgs the cache lacks in one batch,
 // sharing each with any reader that asks for it meanwhile.
-func (c *Cache) prefetch(folder string, msgs []Msg) {
+func (c *Cache) prefetch(ctx context.Context, folder string, msgs []Msg) {
 	var todo []Msg
 	flights := map[uint32]*flight{}
 	for _, m := range msgs {
@@ -89,7 +92,7 @@ func (c *Cache) prefetch(folder string, msgs []Msg) {
 	if len(todo) == 0 {
 		return
 	}
-	c.download(folder, todo[0].UIDValidity, todo, func(m Msg, err error) {
+	c.download(ctx, folder, todo[0].UIDValidity, todo, func(m Msg, err error) {
 		c.flights.finish(c.bodyPath(folder, m.UIDValidity, m.UID), flights[m.UID], err)
 	})
 }

@@ -315,7 +315,7 @@ func TestCLIHelpAndErrors(t *testing.T) {
 		{[]string{"accounts", "import", "-h"}, 0, "oauth_token_cmd", ""},
 		{[]string{"accounts", "export"}, 2, "", `unknown subcommand "export"`},
 		{[]string{"accounts", "import"}, 2, "", "want exactly one ACCOUNTS.csv"},
-		{[]string{"accounts", "import", "--bogus", "x.csv"}, 2, "", "flag provided but not defined"},
+		{[]string{"accounts", "import", "--bogus", "x.csv"}, 2, "", "mailfs: unknown flag --bogus"},
 		{[]string{"accounts", "import", "--config", "/nonexistent/c.toml", "/nonexistent/x.csv"}, 1, "", "mailfs: accounts file: open /nonexistent/x.csv"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,291 @@
+package main
+
+// mailfs sync: fill or refresh the cache of every chosen account without
+// mounting, through cache.Fill, the same code the mount's reads go
+// through. One account at a time, so that each gets its own progress
+// line; an account that fails does not stop the others.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"mailfs/cache"
+)
+
+const syncUsage = `Usage: mailfs sync [flags]
+
+Downloads every message of every account (or of --account NAME) that the
+cache lacks, then exits. A later mount, or rsync over it, then reads from
+disk. A second run only looks for changes and downloads what is new.
+Nothing on the server changes.
+
+The accounts are chosen as for 'mailfs mount': those of the config file
+(default $XDG_CONFIG_HOME/mailfs/config.toml), or one from --server (or
+--provider) and --user. An account that fails does not stop the others.
+A cache in use by a running mount cannot be synced at the same time.
+
+On a terminal, each account gets a progress line: folders, messages and
+bytes done, the download rate and the time left. Otherwise (cron, a
+pipe) progress is logged every 10% or 5 seconds, with a 'sync done' line
+per account; --log-level warn leaves only the failures.
+
+Ctrl-C (or SIGTERM) stops cleanly: what was downloaded stays, and the
+next run goes on from there.
+
+Exit status: 0 when every account was synced completely; 1 when anything
+failed, with a summary naming each account, folder, message and reason,
+or when the sync was interrupted; 2 for a mistake in the command line.
+
+Examples:
+  mailfs sync
+  mailfs sync --config ~/.config/mailfs/config.toml --account work
+  MAILFS_PASSWORD=secret mailfs sync --server imap.example.com --user me --cache ~/mailcache
+  mailfs sync --log-level warn          (quiet unless something fails: for cron)
+
+  a crontab line (crontab -e), every night at 03:17:
+  17 3 * * * $HOME/go/bin/mailfs sync --log-level warn
+
+Flags:
+`
+
+type syncFlags struct {
+	accountFlags
+	workers  int
+	logLevel string
+}
+
+func newSyncFlagSet(f *syncFlags) *flag.FlagSet {
+	fl := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), syncUsage)
+		fl.PrintDefaults()
+	}
+	f.register(fl)
+	fl.IntVar(&f.workers, "workers", 0, "messages downloaded at once per account (default: the account's conns)")
+	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal, where the progress line shows the rest)")
+	return fl
+}
+
+// errInterrupted ends a sync stopped by a signal.
+var errInterrupted = errors.New("interrupted; run mailfs sync again to resume")
+
+func syncCmd(args []string, stdout, stderr io.Writer) error {
+	var f syncFlags
+	fl := newSyncFlagSet(&f)
+	if wantsHelp(args) {
+		fl.SetOutput(stdout)
+		fl.Usage()
+		return flag.ErrHelp
+	}
+	fl.SetOutput(io.Discard) // a mistake is reported in one line by exitCode
+	pos, err := parseInterspersed(fl, args)
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if len(pos) > 0 {
+		return usagef("sync takes no arguments, got %q (to mount, use 'mailfs mount')", pos[0])
+	}
+	if f.workers < 0 || f.workers > maxConns {
+		return usagef("--workers %d is out of range (1 to %d)", f.workers, maxConns)
+	}
+	set := map[string]bool{}
+	fl.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	accts, cfg, single, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	out := newSyncOutput(stderr)
+	switch {
+	case set["log-level"]:
+	case cfg != nil && cfg.LogLevel != "":
+		f.logLevel = cfg.LogLevel
+	case out.tty:
+		f.logLevel = "warn"
+	default:
+		f.logLevel = "info"
+	}
+	log, err := newLogger(out.logWriter(), f.logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop) // a second Ctrl-C kills at once
+
+	var results []syncResult
+	if f.demo {
+		results = append(results, syncAccount(ctx, f, nil, "demo", true, defaultConns, out, log))
+	}
+	for _, a := range accts {
+		name := a.Name
+		if single {
+			name = a.User + "@" + cmp.Or(a.Server, a.Provider)
+		}
+		results = append(results, syncAccount(ctx, f, []Account{a}, name, single, a.Conns, out, log))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return syncSummary(results, len(results), ctx.Err() != nil)
+}
+
+// syncResult is how the sync of one account went.
+type syncResult struct {
+	name     string
+	openErr  error // no login, no cache: nothing was synced
+	fillErr  error // what cache.Fill returned (folders and messages that failed)
+	progress cache.Progress
+}
+
+// syncAccount opens one account (acct nil: the demo), fills its cache and
+// closes it again.
+func syncAccount(ctx context.Context, f syncFlags, acct []Account, name string, single bool, conns int, out *syncOutput, log *slog.Logger) syncResult {
+	res := syncResult{name: name}
+	out.status(name, "connecting…")
+	opened, err := openAccounts(ctx, f.accountFlags, acct, single, true, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			out.interrupted(nil, name, log)
+			return res
+		}
+		res.openErr = err
+		out.failed(name, err, log)
+		return res
+	}
+	o := opened[0]
+	defer o.close()
+	workers := cmp.Or(f.workers, conns, defaultConns)
+	log.Debug("sync", "account", name, "cache", o.dir, "workers", workers)
+	out.status(name, "looking for changes…")
+	// An interrupt must also end the download in flight: Fill stops handing
+	// out batches when ctx ends, but a batch already being fetched runs on
+	// the cache's own context, which only Close ends. Bodies already
+	// complete stay; a partial one is dropped. (o.close closes it again,
+	// which is harmless.)
+	stopAbort := context.AfterFunc(ctx, func() { o.cache.Close() })
+	defer stopAbort()
+	pr := newProgress(name, folderCounter(ctx, o.cache), time.Now())
+	res.fillErr = o.cache.Fill(ctx, workers, func(p cache.Progress) {
+		if ctx.Err() != nil {
+			return // Fill counts the messages it gives up on as done
+		}
+		pr.update(p, time.Now())
+		out.progress(pr, log)
+	})
+	res.progress = pr.p
+	if ctx.Err() != nil {
+		res.fillErr = nil
+		out.interrupted(pr, name, log)
+		return res
+	}
+	out.done(pr, res.fillErr, log)
+	return res
+}
+
+// folderCounter returns a function counting the messages of each
+// selectable folder of c (-1 for one that cannot be listed). Called once
+// Fill has synced them, it reads what is in memory.
+func folderCounter(ctx context.Context, c *cache.Cache) func() map[string]int {
+	return func() map[string]int {
+		n := map[string]int{}
+		for _, info := range c.Folders() {
+			if info.NoSelect {
+				continue
+			}
+			msgs, err := c.Messages(ctx, info.Name)
+			if err != nil {
+				n[info.Name] = -1
+				continue
+			}
+			n[info.Name] = len(msgs)
+		}
+		return n
+	}
+}
+
+// maxErrorsShown bounds the failures listed per account; a server gone
+// mid-sync fails every message left.
+const maxErrorsShown = 20
+
+// syncSummary returns nil when every account synced completely, else an
+// error listing what failed: the account, and for each failure the
+// folder, the message and the reason.
+func syncSummary(results []syncResult, total int, interrupted bool) error {
+	var b strings.Builder
+	failed := 0
+	for _, r := range results {
+		switch {
+		case r.openErr != nil:
+			failed++
+			fmt.Fprintf(&b, "  account %q: %s\n", r.name, trimAccountPrefix(r.openErr.Error()))
+		case r.fillErr != nil:
+			failed++
+			errs := flattenErrors(r.fillErr)
+			what := []string{}
+			if r.progress.Failed > 0 {
+				what = append(what, fmt.Sprintf("%d of %s failed", r.progress.Failed, plural(r.progress.Messages, "message")))
+			}
+			if n := len(errs) - r.progress.Failed; n > 0 {
+				what = append(what, plural(n, "folder error"))
+			}
+			fmt.Fprintf(&b, "  account %q: %s:\n", r.name, strings.Join(what, ", "))
+			for i, err := range errs {
+				if i == maxErrorsShown {
+					fmt.Fprintf(&b, "    … and %d more\n", len(errs)-i)
+					break
+				}
+				fmt.Fprintf(&b, "    %s\n", err)
+			}
+		}
+	}
+	var msg string
+	if failed > 0 {
+		msg = fmt.Sprintf("sync failed for %d of %s:\n%s", failed, plural(total, "account"), b.String())
+	}
+	if interrupted {
+		msg += errInterrupted.Error()
+	}
+	if msg == "" {
+		return nil
+	}
+	return errors.New(strings.TrimSuffix(msg, "\n"))
+}
+
+// flattenErrors lists the errors joined (errors.Join) in err.
+func flattenErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flattenErrors(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// trimAccountPrefix drops the `account "NAME": ` that the config's errors
+// start with; the summary names the account itself.
+func trimAccountPrefix(s string) string {
+	if rest, ok := strings.CutPrefix(s, "account "); ok && strings.HasPrefix(rest, `"`) {
+		if i := strings.Index(rest, `": `); i > 0 {
+			return rest[i+3:]
+		}
+	}
+	return s
+}

@@ -1,0 +1,194 @@
+package main
+
+// mailfs umount: unmount a mailfs mount with the system's FUSE helper,
+// after checking that the directory really is one, so that a mistyped
+// path never unmounts anything else.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+const umountUsage = `Usage: mailfs umount [--lazy] MOUNTPOINT
+
+Unmounts the mailfs mount at MOUNTPOINT; the 'mailfs mount' serving it
+then exits with status 0. Runs fusermount3 -u (else fusermount -u; as
+root without either, umount).
+
+Fails, changing nothing, when MOUNTPOINT is not a mailfs mount, and when
+files in it are still open (a shell whose current directory is inside
+counts): close them, or use --lazy to detach the mount now and let it
+go when the last file is closed.
+
+Examples:
+  mailfs umount ~/mail
+  mailfs umount --lazy ~/mail
+
+Flags:
+`
+
+func umountCmd(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("umount", flag.ContinueOnError)
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), umountUsage)
+		fl.PrintDefaults()
+	}
+	lazy := fl.Bool("lazy", false, "detach the mount now, even with files open; it goes when they are closed")
+	if wantsHelp(args) {
+		fl.SetOutput(stdout)
+		fl.Usage()
+		return flag.ErrHelp
+	}
+	fl.SetOutput(io.Discard)
+	pos, err := parseInterspersed(fl, args)
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one MOUNTPOINT, got %d arguments", len(pos))
+	}
+	return unmount(pos[0], *lazy)
+}
+
+// unmount unmounts the mailfs mount at dir.
+func unmount(dir string, lazy bool) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	// Resolve symlinks in the parent only: the mountpoint itself may be
+	// a dead mount that cannot be looked at.
+	if parent, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(parent, filepath.Base(abs))
+	}
+	mounts, err := readMounts()
+	if err != nil {
+		return err
+	}
+	var m *mountEntry
+	for i := range mounts {
+		if mounts[i].dir == abs {
+			m = &mounts[i] // the last one is on top
+		}
+	}
+	if m == nil {
+		return fmt.Errorf("%s is not mounted", abs)
+	}
+	if m.fsType != "fuse.mailfs" && m.source != "mailfs" {
+		return fmt.Errorf("%s is not a mailfs mount (it is %s from %s); use umount(8) for it", abs, m.fsType, m.source)
+	}
+	cmd, err := unmountCommand(abs, lazy)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(out.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		if strings.Contains(msg, "busy") {
+			msg += "; close the files open in it (see: fuser -vm " + abs + "), or use --lazy"
+		}
+		return fmt.Errorf("umount %s: %s", abs, msg)
+	}
+	return nil
+}
+
+// unmountCommand returns the command that unmounts dir: fusermount3,
+// fusermount, or (as root) umount.
+func unmountCommand(dir string, lazy bool) (*exec.Cmd, error) {
+	for _, name := range []string{"fusermount3", "fusermount"} {
+		if path, err := exec.LookPath(name); err == nil {
+			args := []string{"-u"}
+			if lazy {
+				args = append(args, "-z")
+			}
+			return exec.Command(path, append(args, "--", dir)...), nil
+		}
+	}
+	if os.Geteuid() == 0 {
+		if path, err := exec.LookPath("umount"); err == nil {
+			args := []string{}
+			if lazy {
+				args = append(args, "-l")
+			}
+			return exec.Command(path, append(args, "--", dir)...), nil
+		}
+	}
+	return nil, errors.New("neither fusermount3 nor fusermount found: install fuse3")
+}
+
+// mountEntry is one line of /proc/self/mountinfo.
+type mountEntry struct {
+	dir, fsType, source string
+}
+
+// readMounts reads the mount table of this process's mount namespace.
+func readMounts() ([]mountEntry, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read the mount table: %w", err)
+	}
+	defer f.Close()
+	return parseMountinfo(f)
+}
+
+// parseMountinfo parses proc(5)'s mountinfo format:
+//
+//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//
+// the mountpoint is the fifth field; after the "-" come the type and source.
+func parseMountinfo(r io.Reader) ([]mountEntry, error) {
+	var out []mountEntry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		sep := -1
+		for i := 6; i < len(f); i++ {
+			if f[i] == "-" {
+				sep = i
+				break
+			}
+		}
+		if len(f) < 5 || sep < 0 || sep+2 >= len(f) {
+			continue
+		}
+		out = append(out, mountEntry{dir: unescapeMount(f[4]), fsType: f[sep+1], source: unescapeMount(f[sep+2])})
+	}
+	return out, sc.Err()
+}
+
+// unescapeMount undoes the octal escapes (\040 for a space) of mountinfo.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
