@@ -51,12 +51,7 @@ func TestCompletionScriptsCoverEverything(t *testing.T) {
 func TestCompletionSyntax(t *testing.T) {
 	for shell, args := range map[string][]string{"bash": {"-n"}, "zsh": {"-n"}, "fish": {"--no-execute"}} {
 		t.Run(shell, func(t *testing.T) {
-			if _, err := exec.LookPath(shell); err != nil {
-				if shell == "bash" {
-					needTool(t, shell)
-				}
-				t.Skipf("%s is not installed", shell)
-			}
+			needTool(t, shell)
 			file := filepath.Join(t.TempDir(), "mailfs."+shell)
 			if err := os.WriteFile(file, []byte(completionScript(t, shell)), 0o644); err != nil {
 				t.Fatal(err)
@@ -131,9 +126,7 @@ func TestBashCompletes(t *testing.T) {
 
 // TestFishCompletes asks fish itself, where it is installed.
 func TestFishCompletes(t *testing.T) {
-	if _, err := exec.LookPath("fish"); err != nil {
-		t.Skip("fish is not installed")
-	}
+	needTool(t, "fish")
 	script := filepath.Join(t.TempDir(), "mailfs.fish")
 	if err := os.WriteFile(script, []byte(completionScript(t, "fish")), 0o644); err != nil {
 		t.Fatal(err)
