@@ -46,8 +46,8 @@ func TestCompletionScriptsCoverEverything(t *testing.T) {
 	}
 }
 
-// TestCompletionSyntax checks each script with its shell's parser; bash
-// is required, zsh and fish are checked where installed.
+// TestCompletionSyntax checks each script with its shell's parser (each
+// shell is required in CI).
 func TestCompletionSyntax(t *testing.T) {
 	for shell, args := range map[string][]string{"bash": {"-n"}, "zsh": {"-n"}, "fish": {"--no-execute"}} {
 		t.Run(shell, func(t *testing.T) {
@@ -124,7 +124,7 @@ func TestBashCompletes(t *testing.T) {
 	}
 }
 
-// TestFishCompletes asks fish itself, where it is installed.
+// TestFishCompletes asks fish itself.
 func TestFishCompletes(t *testing.T) {
 	needTool(t, "fish")
 	script := filepath.Join(t.TempDir(), "mailfs.fish")
