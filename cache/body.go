@@ -155,13 +155,11 @@ func (c *Cache) resize(name string, uv, uid uint32, size int64) error {
 		f.mu.Unlock()
 		return fmt.Errorf("%q UID %d: %w", name, uid, ErrGone)
 	}
-	metas := append([]Meta(nil), f.metas...)
-	metas[i].Size = size
-	st := f.status
-	info := f.info
+	msgs := append([]Msg(nil), f.msgs...)
+	msgs[i].Size = size
 	f.mu.Unlock()
-	f.publish(metas, uv)
-	if err := storeSync(c.db, folderRec{Info: info, Status: st}, false, metas[i:i+1], nil); err != nil {
+	f.publish(msgs)
+	if err := storeSize(c.db, name, uid, size); err != nil {
 		return err
 	}
 	m, _ := c.Message(name, uv, uid)

@@ -63,10 +63,9 @@ type folder struct {
 	mu     sync.Mutex
 	info   FolderInfo
 	status Status
-	loaded bool   // msgs read from the store or the server
-	synced bool   // synced with the server since the mount
-	msgs   []Msg  // by UID
-	metas  []Meta // parallel to msgs: what naming and UIDVALIDITY recovery need
+	loaded bool  // msgs read from the store or the server
+	synced bool  // synced with the server since the mount
+	msgs   []Msg // by UID; subjects and Message-IDs stay in the store
 	byStem map[string]int
 
 	// Read-ahead state (readahead.go), reset by publish.
@@ -235,7 +234,11 @@ func (c *Cache) load(f *folder) error {
 	if err != nil {
 		return err
 	}
-	f.publish(metas, uv)
+	msgs := make([]Msg, len(metas))
+	for i, m := range metas {
+		msgs[i] = newMsg(m, uv)
+	}
+	f.publish(msgs)
 	return nil
 }
 
@@ -275,16 +278,18 @@ func (f *folder) index(uv, uid uint32) (int, bool) {
 	return i, i < len(f.msgs) && f.msgs[i].UID == uid && f.msgs[i].UIDValidity == uv
 }
 
-// publish replaces the folder's messages with metas (sorted by UID).
-func (f *folder) publish(metas []Meta, uv uint32) {
-	msgs := make([]Msg, len(metas))
-	byStem := make(map[string]int, len(metas))
-	for i, m := range metas {
-		msgs[i] = Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: MessageStem(m.Date, m.Subject, m.UID)}
-		byStem[msgs[i].Stem] = i
+func newMsg(m Meta, uv uint32) Msg {
+	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: MessageStem(m.Date, m.Subject, m.UID)}
+}
+
+// publish replaces the folder's messages (sorted by UID).
+func (f *folder) publish(msgs []Msg) {
+	byStem := make(map[string]int, len(msgs))
+	for i, m := range msgs {
+		byStem[m.Stem] = i
 	}
 	f.mu.Lock()
-	f.msgs, f.metas, f.byStem, f.loaded = msgs, metas, byStem, true
+	f.msgs, f.byStem, f.loaded = msgs, byStem, true
 	f.order, f.rank = nil, nil
 	f.mu.Unlock()
 }

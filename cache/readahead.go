@@ -48,7 +48,7 @@ func (c *Cache) readAhead(name string, m Msg) {
 	}
 	f.ensureOrder()
 	p := int(f.rank[i])
-	sequential := p >= f.lastPos && p <= f.lastPos+4
+	sequential := p > f.lastPos && p <= f.lastPos+4 // forward, skipping at most a few
 	f.lastPos = p
 	if !sequential || f.ahead >= p+aheadCount/2 {
 		f.mu.Unlock()

@@ -256,3 +256,19 @@ func storeFolderInfo(db *bolt.DB, infos []FolderInfo, gone []string) error {
 		return nil
 	})
 }
+
+// storeSize corrects the size in one message's record.
+func storeSize(db *bolt.DB, folder string, uid uint32, size int64) error {
+	return db.Update(func(tx *bolt.Tx) error {
+		b := msgBucket(tx, folder)
+		if b == nil {
+			return nil
+		}
+		r, err := decodeMsg(b.Get(uidKey(uid)))
+		if err != nil {
+			return nil // refetched at the next reset anyway
+		}
+		r.Size = size
+		return b.Put(uidKey(uid), r.encode())
+	})
+}

@@ -32,7 +32,7 @@ func (c *Cache) Sync(ctx context.Context, name string) (bool, error) {
 
 func (c *Cache) syncLocked(ctx context.Context, f *folder) (bool, error) {
 	f.mu.Lock()
-	info, old, oldMetas, wasSynced := f.info, f.status, f.metas, f.synced
+	info, old, oldMsgs, wasSynced := f.info, f.status, f.msgs, f.synced
 	f.mu.Unlock()
 
 	st, err := c.src.Status(ctx, info.Name)
@@ -40,19 +40,19 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder) (bool, error) {
 		return false, err
 	}
 	reset := st.UIDValidity != old.UIDValidity
-	if !reset && st.UIDNext == old.UIDNext && int(st.Messages) == len(oldMetas) {
+	if !reset && st.UIDNext == old.UIDNext && int(st.Messages) == len(oldMsgs) {
 		f.mu.Lock()
 		f.synced, f.loaded = true, true
 		f.mu.Unlock()
 		return false, nil
 	}
 
-	var metas []Meta
+	var msgs []Msg
 	from := old.UIDNext
 	if reset {
 		from = 1
 	} else {
-		metas = append(metas, oldMetas...)
+		msgs = append(msgs, oldMsgs...)
 	}
 	fetched := map[uint32]Meta{}
 	err = c.src.FetchMeta(ctx, info.Name, st.UIDValidity, from, func(m Meta) error {
@@ -69,13 +69,15 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder) (bool, error) {
 		}
 	}
 	sort.Slice(added, func(i, j int) bool { return added[i].UID < added[j].UID })
-	metas = append(metas, added...)
+	for _, m := range added {
+		msgs = append(msgs, newMsg(m, st.UIDValidity))
+	}
 	if n := len(added); n > 0 && added[n-1].UID >= st.UIDNext {
 		st.UIDNext = added[n-1].UID + 1
 	}
 
 	var del []uint32
-	if !reset && len(metas) != int(st.Messages) {
+	if !reset && len(msgs) != int(st.Messages) {
 		uids, err := c.src.UIDs(ctx, info.Name, st.UIDValidity)
 		if err != nil {
 			return false, err
@@ -84,30 +86,29 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder) (bool, error) {
 		for _, u := range uids {
 			keep[u] = true
 		}
-		kept := metas[:0:0]
-		for _, m := range metas {
+		kept := msgs[:0:0]
+		for _, m := range msgs {
 			if keep[m.UID] {
 				kept = append(kept, m)
 			} else {
 				del = append(del, m.UID)
 			}
 		}
-		metas = kept
+		msgs = kept
 	}
-	st.Messages = uint32(len(metas))
+	st.Messages = uint32(len(msgs))
 
 	if reset && old.UIDValidity != 0 {
-		c.adoptBodies(info.Name, old.UIDValidity, oldMetas, st.UIDValidity, added)
+		c.adoptBodies(info.Name, old.UIDValidity, st.UIDValidity, added)
 	}
 	if err := storeSync(c.db, folderRec{Info: info, Status: st}, reset, added, del); err != nil {
 		return false, err
 	}
 
 	f.mu.Lock()
-	oldMsgs := f.msgs
 	f.status, f.synced = st, true
 	f.mu.Unlock()
-	f.publish(metas, st.UIDValidity)
+	f.publish(msgs)
 
 	ch := Change{Folder: info.Name}
 	f.mu.Lock()
@@ -152,7 +153,11 @@ func diffMsgs(old, cur []Msg) (added, removed []Msg) {
 // adoptBodies keeps cached bodies across a UIDVALIDITY change: a new message
 // with the same Message-ID, size and INTERNALDATE as an old one whose body
 // is cached takes that body instead of downloading it again.
-func (c *Cache) adoptBodies(folder string, oldUV uint32, old []Meta, newUV uint32, cur []Meta) {
+func (c *Cache) adoptBodies(folder string, oldUV, newUV uint32, cur []Meta) {
+	old, err := loadMsgs(c.db, folder) // still the records of oldUV
+	if err != nil {
+		return
+	}
 	type key struct {
 		id   string
 		size int64

@@ -21,7 +21,19 @@ var (
 	_ = (fs.NodeReaddirer)((*dirNode)(nil))
 	_ = (fs.NodeGetattrer)((*dirNode)(nil))
 	_ = (fs.NodeStatfser)((*dirNode)(nil))
+	_ = (fs.NodeOpendirHandler)((*dirNode)(nil))
 )
+
+// OpendirHandle lists the directory and lets the kernel keep the listing
+// (FOPEN_CACHE_DIR): a second ls, grep -r or rsync reads it from the
+// kernel. notifyLoop drops it when the folder changes.
+func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	ds, errno := d.Readdir(ctx)
+	if errno != 0 {
+		return nil, 0, errno
+	}
+	return ds, fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE, 0
+}
 
 func splitPath(path string) []string {
 	if path == "" {
@@ -58,7 +70,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	f := &fileNode{acct: d.acct, folder: td.folder, path: child, msg: msg, format: format}
+	f := &fileNode{acct: d.acct, folder: td.folder, dir: d.path, msg: msg, format: format}
 	f.lookupAttr(out)
 	ino := fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, format.id)
 	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0

@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -72,7 +73,7 @@ type fileNode struct {
 	fs.Inode
 	acct   *account
 	folder string
-	path   string    // inside the mount, for log lines
+	dir    string    // its directory inside the account (shared, not copied)
 	msg    cache.Msg // as of lookup; refreshed from the store when possible
 	format format
 }
@@ -86,6 +87,11 @@ var (
 	_ = (fs.FilePassthroughFder)((*handle)(nil))
 )
 
+// path is the file's path for log lines, built only when needed.
+func (f *fileNode) path() string {
+	return join(f.acct.name, join(f.dir, f.msg.Stem+"."+f.format.ext))
+}
+
 // Getattr gives exact sizes: a view never rendered is rendered here.
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	size := f.msg.Size
@@ -93,7 +99,7 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 		var err error
 		size, err = f.acct.store.ViewSize(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
 		if err != nil {
-			return errno(f.acct.m.log, "stat", f.path, err)
+			return errno(f.acct.m.log, "stat", f.path(), err)
 		}
 	}
 	f.fill(&out.Attr, size)
@@ -134,29 +140,48 @@ func (f *fileNode) fill(a *fuse.Attr, size int64) {
 	a.Owner = fuse.Owner{Uid: f.acct.m.uid, Gid: f.acct.m.gid}
 }
 
-// Open downloads the message if the cache lacks it, then serves it from
-// the cache file. Message files never change, so the kernel may keep
-// their pages across opens.
+// Open costs nothing where the kernel supports zero-message opens: ENOSYS
+// tells it to send no OPEN, FLUSH or RELEASE for any file from then on,
+// and to keep file pages in its cache (message files never change). The
+// message is then downloaded or rendered on the first READ. Elsewhere
+// Open does that, and hands the kernel the cache file (passthrough).
 func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	var file *os.File
-	var err error
-	if f.format.id == emlFormat {
-		file, err = f.acct.store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
-	} else {
-		file, err = f.acct.store.OpenView(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+	if f.acct.m.noOpen.Load() {
+		return nil, 0, syscall.ENOSYS
 	}
+	file, err := f.open(ctx)
 	if err != nil {
-		return nil, 0, errno(f.acct.m.log, "open", f.path, err)
+		return nil, 0, errno(f.acct.m.log, "open", f.path(), err)
 	}
 	return &handle{file: file}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
+// open returns the cache file holding the bytes, fetching or rendering
+// them first if needed.
+func (f *fileNode) open(ctx context.Context) (*os.File, error) {
+	if f.format.id == emlFormat {
+		return f.acct.store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
+	}
+	return f.acct.store.OpenView(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+}
+
 func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	h := fh.(*handle)
-	return fuse.ReadResultFd(h.file.Fd(), off, len(dest)), 0
+	if h, ok := fh.(*handle); ok {
+		return fuse.ReadResultFd(h.file.Fd(), off, len(dest)), 0
+	}
+	e, err := f.acct.m.fds.get(f, func() (*os.File, error) { return f.open(ctx) })
+	if err != nil {
+		return nil, errno(f.acct.m.log, "read", f.path(), err)
+	}
+	defer f.acct.m.fds.release(e)
+	n, err := e.file.ReadAt(dest, off)
+	if err != nil && err != io.EOF {
+		return nil, errno(f.acct.m.log, "read", f.path(), err)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
 }
 
 func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {

@@ -68,7 +68,9 @@ type Mount struct {
 	log      *slog.Logger
 	uid, gid uint32
 	accounts []*account
-	single   bool // one unnamed account, shown at the root
+	single   bool        // one unnamed account, shown at the root
+	noOpen   atomic.Bool // the kernel supports zero-message opens
+	fds      *fdCache    // open cache files, for reads without a handle
 }
 
 // account is one account's part of the tree.
@@ -87,7 +89,7 @@ func New(dir string, args Args) (*Mount, error) {
 	if len(args.Accounts) == 0 {
 		return nil, fmt.Errorf("no account to mount")
 	}
-	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid())}
+	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), fds: newFDCache(64)}
 	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
 	for _, a := range args.Accounts {
 		formats, err := parseFormats(a.Formats)
@@ -130,6 +132,7 @@ func New(dir string, args Args) (*Mount, error) {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.server, m.root = server, root.EmbeddedInode()
+	m.noOpen.Store(server.KernelSettings().Flags64()&fuse.CAP_NO_OPEN_SUPPORT != 0)
 	for _, a := range m.accounts {
 		go a.notifyLoop()
 	}

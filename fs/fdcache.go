@@ -1,0 +1,89 @@
+package fs
+
+import (
+	"container/list"
+	"os"
+	"sync"
+)
+
+// fdCache keeps the cache files of recently read message files open.
+// With zero-message opens (see fileNode.Open) the kernel sends READ
+// requests without a file handle; this spares an open(2) per request.
+// A file is closed only when evicted and no read is using it.
+type fdCache struct {
+	mu    sync.Mutex
+	max   int
+	lru   *list.List // of *fdEntry, most recent first
+	byKey map[*fileNode]*list.Element
+}
+
+type fdEntry struct {
+	key     *fileNode
+	file    *os.File
+	users   int
+	evicted bool
+}
+
+func newFDCache(max int) *fdCache {
+	return &fdCache{max: max, lru: list.New(), byKey: map[*fileNode]*list.Element{}}
+}
+
+// get returns the open cache file of n, opening it with open if needed.
+// The caller must call release when done with it.
+func (c *fdCache) get(n *fileNode, open func() (*os.File, error)) (*fdEntry, error) {
+	c.mu.Lock()
+	if el, ok := c.byKey[n]; ok {
+		e := el.Value.(*fdEntry)
+		e.users++
+		c.lru.MoveToFront(el)
+		c.mu.Unlock()
+		return e, nil
+	}
+	c.mu.Unlock()
+	file, err := open() // may download or render: no lock held
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[n]; ok { // opened meanwhile by another reader
+		file.Close()
+		e := el.Value.(*fdEntry)
+		e.users++
+		return e, nil
+	}
+	e := &fdEntry{key: n, file: file, users: 1}
+	c.byKey[n] = c.lru.PushFront(e)
+	for c.lru.Len() > c.max {
+		old := c.lru.Remove(c.lru.Back()).(*fdEntry)
+		delete(c.byKey, old.key)
+		old.evicted = true
+		if old.users == 0 {
+			old.file.Close()
+		}
+	}
+	return e, nil
+}
+
+func (c *fdCache) release(e *fdEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.users--
+	if e.users == 0 && e.evicted {
+		e.file.Close()
+	}
+}
+
+// drop closes n's file, if open (the message changed or went away).
+func (c *fdCache) drop(n *fileNode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[n]; ok {
+		e := c.lru.Remove(el).(*fdEntry)
+		delete(c.byKey, n)
+		e.evicted = true
+		if e.users == 0 {
+			e.file.Close()
+		}
+	}
+}
