@@ -70,8 +70,8 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	f := &fileNode{acct: d.acct, folder: td.folder, dir: d.path, msg: msg, format: format}
-	f.lookupAttr(out)
+	f := &fileNode{acct: d.acct, folder: td.folder, uv: msg.UIDValidity, uid: msg.UID, formatID: uint8(format.id)}
+	f.lookupAttr(out, msg)
 	ino := fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, format.id)
 	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
 }

@@ -68,14 +68,25 @@ func (a *account) fileNames(msg cache.Msg) []string {
 	return out
 }
 
-// fileNode is one message in one format.
+// fileNode is one message in one format. It is kept small (a folder can
+// hold 100,000 of them): the rest is asked of the store when needed.
 type fileNode struct {
 	fs.Inode
-	acct   *account
-	folder string
-	dir    string    // its directory inside the account (shared, not copied)
-	msg    cache.Msg // as of lookup; refreshed from the store when possible
-	format format
+	acct     *account
+	folder   string // shared with the tree, not copied
+	uv, uid  uint32
+	formatID uint8 // index into allFormats
+}
+
+func (f *fileNode) format() format { return allFormats[f.formatID] }
+
+// message returns the message as the store knows it now.
+func (f *fileNode) message() (cache.Msg, syscall.Errno) {
+	msg, ok := f.acct.store.Message(f.folder, f.uv, f.uid)
+	if !ok {
+		return cache.Msg{}, syscall.ENOENT // expunged meanwhile
+	}
+	return msg, 0
 }
 
 var (
@@ -87,22 +98,24 @@ var (
 	_ = (fs.FilePassthroughFder)((*handle)(nil))
 )
 
-// path is the file's path for log lines, built only when needed.
-func (f *fileNode) path() string {
-	return join(f.acct.name, join(f.dir, f.msg.Stem+"."+f.format.ext))
-}
+// path is the file's path for log lines.
+func (f *fileNode) path() string { return f.Path(nil) }
 
 // Getattr gives exact sizes: a view never rendered is rendered here.
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	size := f.msg.Size
-	if f.format.id != emlFormat {
+	msg, en := f.message()
+	if en != 0 {
+		return en
+	}
+	size := msg.Size
+	if f.formatID != emlFormat {
 		var err error
-		size, err = f.acct.store.ViewSize(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+		size, err = f.acct.store.ViewSize(ctx, f.folder, f.uv, f.uid, f.format().ext)
 		if err != nil {
 			return errno(f.acct.m.log, "stat", f.path(), err)
 		}
 	}
-	f.fill(&out.Attr, size)
+	f.fill(&out.Attr, msg, size)
 	out.SetTimeout(attrTimeout)
 	return 0
 }
@@ -110,26 +123,20 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 // lookupAttr fills what a lookup returns without rendering: for a view
 // not yet rendered, the size is unknown and the kernel is told not to keep
 // the attributes, so the next stat asks Getattr, which renders.
-func (f *fileNode) lookupAttr(out *fuse.EntryOut) {
-	size, known := f.msg.Size, true
-	if f.format.id != emlFormat {
-		size, known = f.acct.store.KnownViewSize(f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+func (f *fileNode) lookupAttr(out *fuse.EntryOut, msg cache.Msg) {
+	size, known := msg.Size, true
+	if f.formatID != emlFormat {
+		size, known = f.acct.store.KnownViewSize(f.folder, f.uv, f.uid, f.format().ext)
 	}
-	f.fill(&out.Attr, size)
+	f.fill(&out.Attr, msg, size)
 	if known {
 		out.SetAttrTimeout(attrTimeout)
 	}
 }
 
-func (f *fileNode) fill(a *fuse.Attr, size int64) {
-	if msg, ok := f.acct.store.Message(f.folder, f.msg.UIDValidity, f.msg.UID); ok {
-		f.msg = msg
-		if f.format.id == emlFormat {
-			size = msg.Size
-		}
-	}
-	t := uint64(f.msg.Date.Unix())
-	ns := uint32(f.msg.Date.Nanosecond())
+func (f *fileNode) fill(a *fuse.Attr, msg cache.Msg, size int64) {
+	t := uint64(msg.Date.Unix())
+	ns := uint32(msg.Date.Nanosecond())
 	a.Mode = syscall.S_IFREG | 0o444
 	a.Size = uint64(max(size, 0))
 	a.Blocks = (a.Size + 511) / 512
@@ -162,10 +169,10 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 // open returns the cache file holding the bytes, fetching or rendering
 // them first if needed.
 func (f *fileNode) open(ctx context.Context) (*os.File, error) {
-	if f.format.id == emlFormat {
-		return f.acct.store.OpenBody(ctx, f.folder, f.msg.UIDValidity, f.msg.UID)
+	if f.formatID == emlFormat {
+		return f.acct.store.OpenBody(ctx, f.folder, f.uv, f.uid)
 	}
-	return f.acct.store.OpenView(ctx, f.folder, f.msg.UIDValidity, f.msg.UID, f.format.ext)
+	return f.acct.store.OpenView(ctx, f.folder, f.uv, f.uid, f.format().ext)
 }
 
 func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {

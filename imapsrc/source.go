@@ -257,7 +257,10 @@ func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from
 // parseMetaHeader decodes the subject and message ID from fetched header
 // fields. A broken header gives what could be read, never an error.
 func parseMetaHeader(raw []byte) (subject, id string) {
-	h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(append(raw, "\r\n"...))))
+	raw = append(raw, "\r\n"...)
+	// A reader sized to the header: the default 4 KiB buffer per message
+	// is most of the garbage of listing a big folder.
+	h, _ := textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
 	mh := mail.Header{Header: message.Header{Header: h}}
 	subject, err := mh.Subject()
 	if err != nil {
