@@ -311,23 +311,61 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// syncWorkers is how many folders SyncAll syncs at once (each on its own
+// connection, as the source's pool allows).
+const syncWorkers = 2
+
 // SyncAll refreshes the folder list and every selectable folder. A folder
 // that fails does not stop the others; the errors are returned together.
 func (c *Cache) SyncAll(ctx context.Context) error {
 	if err := c.RefreshFolders(ctx); err != nil {
 		return err
 	}
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		next = make(chan string)
+	)
+	// One pipelined STATUS for every folder; then only changed folders
+	// cost more than that.
+	var names []string
 	for _, info := range c.Folders() {
-		if info.NoSelect {
-			continue
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if _, err := c.Sync(ctx, info.Name); err != nil {
-			errs = append(errs, fmt.Errorf("folder %q: %w", info.Name, err))
+		if !info.NoSelect {
+			names = append(names, info.Name)
 		}
 	}
+	sts, err := c.src.Statuses(ctx, names)
+	if err != nil {
+		sts = nil // each folder asks for itself
+	}
+	for range syncWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range next {
+				var st *Status
+				if s, ok := sts[name]; ok {
+					st = &s
+				}
+				if _, err := c.sync(ctx, name, st); err != nil && ctx.Err() == nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("folder %q: %w", name, err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, name := range names {
+		if ctx.Err() == nil {
+			next <- name
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

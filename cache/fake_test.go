@@ -24,6 +24,11 @@ func (s *fakeSource) Status(context.Context, string) (cache.Status, error) {
 	return cache.Status{UIDValidity: 9, UIDNext: uint32(len(s.bodies) + 1), Messages: uint32(len(s.bodies))}, nil
 }
 
+func (s *fakeSource) Statuses(ctx context.Context, folders []string) (map[string]cache.Status, error) {
+	st, _ := s.Status(ctx, "INBOX")
+	return map[string]cache.Status{"INBOX": st}, nil
+}
+
 func (s *fakeSource) FetchMeta(_ context.Context, _ string, _, from uint32, fn func(cache.Meta) error) error {
 	for uid := from; int(uid) <= len(s.bodies); uid++ {
 		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: "s"}

@@ -14,6 +14,9 @@ type Source interface {
 	Folders(ctx context.Context) ([]FolderInfo, error)
 	// Status reports a mailbox's counters without selecting it.
 	Status(ctx context.Context, folder string) (Status, error)
+	// Statuses is Status for many folders at once (pipelined); folders
+	// it could not ask about are left out.
+	Statuses(ctx context.Context, folders []string) (map[string]Status, error)
 	// FetchMeta calls fn for every message whose UID is at least from, in
 	// ascending UID order. It fails with ErrUIDValidity when the mailbox's
 	// UIDVALIDITY is no longer uidValidity.

@@ -12,6 +12,11 @@ import (
 // one FETCH of their metadata; expunges one UID SEARCH. Bodies are never
 // fetched here.
 func (c *Cache) Sync(ctx context.Context, name string) (bool, error) {
+	return c.sync(ctx, name, nil)
+}
+
+// sync is Sync with the folder's STATUS possibly already asked (st).
+func (c *Cache) sync(ctx context.Context, name string, st *Status) (bool, error) {
 	f, err := c.folder(name)
 	if err != nil {
 		return false, err
@@ -22,22 +27,28 @@ func (c *Cache) Sync(ctx context.Context, name string) (bool, error) {
 	f.syncMu.Lock()
 	defer f.syncMu.Unlock()
 	for attempt := 0; ; attempt++ {
-		changed, err := c.syncLocked(ctx, f)
+		changed, err := c.syncLocked(ctx, f, st)
 		if errors.Is(err, ErrUIDValidity) && attempt == 0 {
+			st = nil
 			continue // changed between STATUS and FETCH: start over
 		}
 		return changed, err
 	}
 }
 
-func (c *Cache) syncLocked(ctx context.Context, f *folder) (bool, error) {
+func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status) (bool, error) {
 	f.mu.Lock()
 	info, old, oldMsgs, wasSynced := f.info, f.status, f.msgs, f.synced
 	f.mu.Unlock()
 
-	st, err := c.src.Status(ctx, info.Name)
-	if err != nil {
-		return false, err
+	var st Status
+	if known != nil {
+		st = *known
+	} else {
+		var err error
+		if st, err = c.src.Status(ctx, info.Name); err != nil {
+			return false, err
+		}
 	}
 	reset := st.UIDValidity != old.UIDValidity
 	if !reset && st.UIDNext == old.UIDNext && int(st.Messages) == len(oldMsgs) {
@@ -55,7 +66,7 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder) (bool, error) {
 		msgs = append(msgs, oldMsgs...)
 	}
 	fetched := map[uint32]Meta{}
-	err = c.src.FetchMeta(ctx, info.Name, st.UIDValidity, from, func(m Meta) error {
+	err := c.src.FetchMeta(ctx, info.Name, st.UIDValidity, from, func(m Meta) error {
 		fetched[m.UID] = m // a retried FETCH may repeat messages
 		return nil
 	})

@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -183,12 +182,25 @@ func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off 
 	if err != nil {
 		return nil, errno(f.acct.m.log, "read", f.path(), err)
 	}
-	defer f.acct.m.fds.release(e)
-	n, err := e.file.ReadAt(dest, off)
-	if err != nil && err != io.EOF {
-		return nil, errno(f.acct.m.log, "read", f.path(), err)
-	}
-	return fuse.ReadResultData(dest[:n]), 0
+	// go-fuse splices from the file after Read returns; the file stays
+	// open until it says it is done.
+	return fdResult{fuse.ReadResultFd(e.file.Fd(), off, len(dest)), func() { f.acct.m.fds.release(e) }}, 0
+}
+
+// fdResult is a zero-copy read result that releases its file when sent.
+type fdResult struct {
+	fuse.ReadResult
+	release func()
+}
+
+// Seekable lets go-fuse splice the data instead of copying it.
+func (r fdResult) Seekable() (uintptr, int64, int) {
+	return r.ReadResult.(interface{ Seekable() (uintptr, int64, int) }).Seekable()
+}
+
+func (r fdResult) Done() {
+	r.ReadResult.Done()
+	r.release()
 }
 
 func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {

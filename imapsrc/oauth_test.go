@@ -217,18 +217,18 @@ func TestOAuthLogin(t *testing.T) {
 			}
 			defer src.Close()
 			// The session really is logged in: the folder list works.
-			if err := src.do(context.Background(), "list", func(cn *conn) error {
+			if err := src.do(context.Background(), "list", "", func(cn *conn) error {
 				_, err := cn.c.List("", "*", nil).Collect()
 				return err
 			}); err != nil {
 				t.Fatalf("LIST after login: %v", err)
 			}
 			// A second connection reuses the token without running the command.
-			cn, err := src.get(context.Background())
+			cn, err := src.get(context.Background(), "")
 			if err != nil {
 				t.Fatalf("second connection: %v", err)
 			}
-			cn2, err := src.get(context.Background())
+			cn2, err := src.get(context.Background(), "")
 			if err != nil {
 				t.Fatalf("third connection: %v", err)
 			}
@@ -283,7 +283,7 @@ func TestOAuthRefreshAfterRefusal(t *testing.T) {
 			// Later the token expires again: a new connection refreshes it.
 			ts.setValid("tok-3")
 			src.Close() // drop the idle connection so that get dials
-			cn, err := src.get(context.Background())
+			cn, err := src.get(context.Background(), "")
 			if err != nil {
 				t.Fatalf("connection after the second expiry: %v", err)
 			}

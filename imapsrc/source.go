@@ -60,7 +60,7 @@ func Dial(ctx context.Context, cfg Config, log *slog.Logger) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	cn, err := s.get(ctx)
+	cn, err := s.get(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,9 @@ func (s *Source) Close() error {
 	return nil
 }
 
-func (s *Source) get(ctx context.Context) (*conn, error) {
+// get takes an idle connection, preferring one that has folder selected
+// (an EXAMINE saved), or dials a new one.
+func (s *Source) get(ctx context.Context, folder string) (*conn, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -92,12 +94,19 @@ func (s *Source) get(ctx context.Context) (*conn, error) {
 	}
 	s.mu.Lock()
 	for len(s.idle) > 0 {
-		cn := s.idle[len(s.idle)-1]
-		s.idle = s.idle[:len(s.idle)-1]
+		i := len(s.idle) - 1
+		for j, cn := range s.idle {
+			if folder != "" && cn.selected == folder {
+				i = j
+			}
+		}
+		cn := s.idle[i]
+		s.idle = append(s.idle[:i], s.idle[i+1:]...)
 		if !cn.broken() {
 			s.mu.Unlock()
 			return cn, nil
 		}
+		cn.close()
 	}
 	s.mu.Unlock()
 	cn, err := dial(ctx, &s.cfg)
@@ -122,11 +131,11 @@ func (s *Source) put(cn *conn) {
 // do runs op on a pooled connection. A connection that breaks (server
 // restart, kick, unparsable response) is dropped and op is retried once on a
 // fresh one: every op here is a read, so a retry is safe.
-func (s *Source) do(ctx context.Context, what string, op func(cn *conn) error) error {
+func (s *Source) do(ctx context.Context, what, folder string, op func(cn *conn) error) error {
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		var cn *conn
-		cn, err = s.get(ctx)
+		cn, err = s.get(ctx, folder)
 		if err != nil {
 			return err
 		}
@@ -149,7 +158,7 @@ func (s *Source) do(ctx context.Context, what string, op func(cn *conn) error) e
 // Folders implements cache.Source.
 func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
 	var out []cache.FolderInfo
-	err := s.do(ctx, "list", func(cn *conn) error {
+	err := s.do(ctx, "list", "", func(cn *conn) error {
 		list, err := cn.c.List("", "*", nil).Collect()
 		if err != nil {
 			return err
@@ -182,28 +191,52 @@ func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
 // Status implements cache.Source.
 func (s *Source) Status(ctx context.Context, folder string) (cache.Status, error) {
 	var st cache.Status
-	err := s.do(ctx, "status", func(cn *conn) error {
-		// STATUS on the selected mailbox is discouraged (RFC 3501 6.3.10)
-		// and may be stale: leave it first.
-		if cn.selected == folder {
-			if err := cn.c.Unselect().Wait(); err != nil {
-				return err
-			}
-			cn.selected = ""
-		}
-		data, err := cn.c.Status(folder, &imap.StatusOptions{
-			NumMessages: true, UIDNext: true, UIDValidity: true,
-		}).Wait()
+	err := s.do(ctx, "status", "", func(cn *conn) error {
+		// STATUS of the selected mailbox is fine in IMAP4rev2 and on the
+		// servers we know; leaving it (UNSELECT) would cost an EXAMINE
+		// later. Were it stale, the next poll would catch up.
+		data, err := cn.c.Status(folder, statusOptions).Wait()
 		if err != nil {
 			return mapNo(err, folder)
 		}
-		st = cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext)}
-		if data.NumMessages != nil {
-			st.Messages = *data.NumMessages
-		}
+		st = statusOf(data)
 		return nil
 	})
 	return st, err
+}
+
+// Statuses implements cache.Source: one STATUS per folder, all sent before
+// the first answer is awaited.
+func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cache.Status, error) {
+	out := map[string]cache.Status{}
+	err := s.do(ctx, "status", "", func(cn *conn) error {
+		cmds := make([]*imapclient.StatusCommand, len(folders))
+		for i, f := range folders {
+			cmds[i] = cn.c.Status(f, statusOptions)
+		}
+		for i, cmd := range cmds {
+			data, err := cmd.Wait()
+			if err != nil {
+				if cn.broken() {
+					return err
+				}
+				continue // this folder is asked about on its own
+			}
+			out[folders[i]] = statusOf(data)
+		}
+		return nil
+	})
+	return out, err
+}
+
+var statusOptions = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}
+
+func statusOf(data *imap.StatusData) cache.Status {
+	st := cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext)}
+	if data.NumMessages != nil {
+		st.Messages = *data.NumMessages
+	}
+	return st
 }
 
 // metaHeaders are the only header fields fetched for listing.
@@ -214,7 +247,7 @@ func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from
 	if from == 0 {
 		from = 1
 	}
-	return s.do(ctx, "fetch meta", func(cn *conn) error {
+	return s.do(ctx, "fetch meta", folder, func(cn *conn) error {
 		if err := cn.examine(folder, uidValidity); err != nil {
 			return err
 		}
@@ -273,7 +306,7 @@ func parseMetaHeader(raw []byte) (subject, id string) {
 // UIDs implements cache.Source.
 func (s *Source) UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error) {
 	var out []uint32
-	err := s.do(ctx, "search", func(cn *conn) error {
+	err := s.do(ctx, "search", folder, func(cn *conn) error {
 		if err := cn.examine(folder, uidValidity); err != nil {
 			return err
 		}
@@ -305,7 +338,7 @@ func (s *Source) search(cn *conn, set imap.UIDSet) ([]imap.UID, error) {
 // (unless a server sends a body before its UID, which servers do not do).
 func (s *Source) FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uint32, io.Reader) error) error {
 	done := map[uint32]bool{}
-	return s.do(ctx, "fetch body", func(cn *conn) error {
+	return s.do(ctx, "fetch body", folder, func(cn *conn) error {
 		if err := cn.examine(folder, uidValidity); err != nil {
 			return err
 		}
