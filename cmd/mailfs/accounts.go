@@ -111,24 +111,15 @@ func accountsCmd(args []string, stdout, stderr io.Writer) error {
 
 func accountsImportCmd(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("accounts import", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), accountsUsage)
 		fl.PrintDefaults()
 	}
 	configPath := fl.String("config", "", "the config `FILE` to add to (default $XDG_CONFIG_HOME/mailfs/config.toml)")
 	replace := fl.Bool("replace", false, "replace accounts of the same name instead of refusing")
-	if wantsHelp(args) {
-		fl.SetOutput(stdout)
-		fl.Usage()
-		return flag.ErrHelp
-	}
-	pos, err := parseInterspersed(fl, args)
+	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+		return err
 	}
 	if len(pos) != 1 {
 		return usagef("want exactly one ACCOUNTS.csv, got %d arguments", len(pos))

@@ -7,7 +7,6 @@ package main
 // argument of umount to the mailfs mounts of /proc/self/mounts.
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,19 +33,9 @@ Examples:
 func completionCmd(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("completion", flag.ContinueOnError)
 	fl.Usage = func() { fmt.Fprint(fl.Output(), completionUsage) }
-	if wantsHelp(args) {
-		fl.SetOutput(stdout)
-		fl.Usage()
-		return flag.ErrHelp
-	}
-	fl.SetOutput(io.Discard)
-	pos, err := parseInterspersed(fl, args)
+	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			return err
-		}
-		return usageError{err.Error()}
+		return err
 	}
 	if len(pos) != 1 {
 		return usagef("want one shell (%s), got %d arguments", strings.Join(shells, ", "), len(pos))

@@ -679,17 +679,7 @@ func TestRenderedViews(t *testing.T) {
 
 // TestDemo runs the README's first command and reads the sample mailbox.
 func TestDemo(t *testing.T) {
-	needFUSE(t)
-	dir := t.TempDir()
-	cmd := exec.Command(binary, "mount", "--demo", dir)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	waitFor(t, "the demo mount", func() bool { return isMounted(dir) })
+	dir, done, logs := demoMount(t)
 	want := map[string]bool{}
 	for _, m := range sample.Messages() {
 		want[string(m.Raw)] = true
@@ -714,7 +704,6 @@ func TestDemo(t *testing.T) {
 			t.Errorf("mailfs exit after unmount: %v\n%s", err, logs)
 		}
 	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
 		t.Fatal("mailfs still running after fusermount3 -u")
 	}
 }

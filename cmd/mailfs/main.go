@@ -163,13 +163,20 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
-// parseInterspersed parses flags that may stand before or after the
-// positional arguments.
-func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
+// parseArgs parses a command's flags, which may stand before or after its
+// positional arguments. --help prints the command's usage to stdout and
+// returns flag.ErrHelp; any other mistake is a usageError.
+func parseArgs(fl *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+	if wantsHelp(args) {
+		fl.SetOutput(stdout)
+		fl.Usage()
+		return nil, flag.ErrHelp
+	}
+	fl.SetOutput(io.Discard) // the caller reports a mistake in one line
 	var pos []string
 	for {
 		if err := fl.Parse(args); err != nil {
-			return nil, err
+			return nil, usageError{err.Error()}
 		}
 		if fl.NArg() == 0 {
 			return pos, nil

@@ -49,7 +49,6 @@ type mountFlags struct {
 func mountCmd(args []string, stdout, stderr io.Writer) error {
 	var f mountFlags
 	fl := flag.NewFlagSet("mount", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), mountUsage)
 		fl.PrintDefaults()
@@ -59,12 +58,9 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request")
-	pos, err := parseInterspersed(fl, args)
+	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+		return err
 	}
 	if len(pos) != 1 {
 		return usagef("want exactly one MOUNTPOINT, got %d arguments", len(pos))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,18 +28,10 @@ Examples:
 
 func providersCmd(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("providers", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	fl.Usage = func() { fmt.Fprint(fl.Output(), providersUsage) }
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, providersUsage)
-		return flag.ErrHelp
-	}
-	pos, err := parseInterspersed(fl, args)
+	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+		return err
 	}
 	list := imapsrc.Providers()
 	switch len(pos) {

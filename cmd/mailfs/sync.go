@@ -81,19 +81,9 @@ var errInterrupted = errors.New("interrupted; run mailfs sync again to resume")
 func syncCmd(args []string, stdout, stderr io.Writer) error {
 	var f syncFlags
 	fl := newSyncFlagSet(&f)
-	if wantsHelp(args) {
-		fl.SetOutput(stdout)
-		fl.Usage()
-		return flag.ErrHelp
-	}
-	fl.SetOutput(io.Discard) // a mistake is reported in one line by exitCode
-	pos, err := parseInterspersed(fl, args)
+	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			return err
-		}
-		return usageError{err.Error()}
+		return err
 	}
 	if len(pos) > 0 {
 		return usagef("sync takes no arguments, got %q (to mount, use 'mailfs mount')", pos[0])

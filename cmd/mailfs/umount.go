@@ -43,19 +43,9 @@ func umountCmd(args []string, stdout, stderr io.Writer) error {
 		fl.PrintDefaults()
 	}
 	lazy := fl.Bool("lazy", false, "detach the mount now, even with files open; it goes when they are closed")
-	if wantsHelp(args) {
-		fl.SetOutput(stdout)
-		fl.Usage()
-		return flag.ErrHelp
-	}
-	fl.SetOutput(io.Discard)
-	pos, err := parseInterspersed(fl, args)
+	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			return err
-		}
-		return usageError{err.Error()}
+		return err
 	}
 	if len(pos) != 1 {
 		return usagef("want exactly one MOUNTPOINT, got %d arguments", len(pos))
