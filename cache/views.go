@@ -123,7 +123,8 @@ func (c *Cache) ViewSize(ctx context.Context, folder string, uv, uid uint32, for
 // OpenView returns a rendered view as an open file, rendering it first if
 // the cache has no complete copy. The caller closes the file.
 func (c *Cache) OpenView(ctx context.Context, folder string, uv, uid uint32, format string) (*os.File, error) {
-	if _, ok := c.Message(folder, uv, uid); !ok {
+	m, ok := c.Message(folder, uv, uid)
+	if !ok {
 		return nil, fmt.Errorf("%q UID %d: %w", folder, uid, ErrGone)
 	}
 	path := c.viewPath(folder, uv, uid, format)
@@ -132,6 +133,7 @@ func (c *Cache) OpenView(ctx context.Context, folder string, uv, uid uint32, for
 			return file, nil
 		}
 	}
+	c.renderAhead(folder, m, format)
 	err := c.flights.do(ctx, path, func() error {
 		if size, ok := c.KnownViewSize(folder, uv, uid, format); ok {
 			if file, ok := openComplete(path, size); ok {
@@ -145,6 +147,38 @@ func (c *Cache) OpenView(ctx context.Context, folder string, uv, uid uint32, for
 		return nil, err
 	}
 	return os.Open(path)
+}
+
+// renderAhead starts rendering the views that follow m in name order, so
+// that ls -l, rsync or grep, which ask for one file after the other, keep
+// every core busy. It is called when m's view must be rendered; it starts
+// at most one render per core beyond m, each waiting for a render slot.
+func (c *Cache) renderAhead(folder string, m Msg, format string) {
+	f, err := c.folder(folder)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	i, ok := f.index(m.UIDValidity, m.UID)
+	var next []Msg
+	if ok {
+		f.ensureOrder()
+		for q := int(f.rank[i]) + 1; q < len(f.order) && len(next) < cap(renderSlots); q++ {
+			next = append(next, f.msgs[f.order[q]])
+		}
+	}
+	f.mu.Unlock()
+	for _, n := range next {
+		if _, known := c.KnownViewSize(folder, n.UIDValidity, n.UID, format); known {
+			continue
+		}
+		if fl := c.flights.claim(c.viewPath(folder, n.UIDValidity, n.UID, format)); fl != nil {
+			go func() {
+				path := c.viewPath(folder, n.UIDValidity, n.UID, format)
+				c.flights.finish(path, fl, c.renderView(folder, n.UIDValidity, n.UID, format, path))
+			}()
+		}
+	}
 }
 
 // renderView renders one view into path and records its size.
