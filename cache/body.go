@@ -111,32 +111,37 @@ func (c *Cache) download(ctx context.Context, folder string, uv uint32, msgs []M
 	}
 }
 
-// store writes one body to the cache: to a temporary file first, renamed
-// into place once complete.
+// store writes one body to the cache.
 func (c *Cache) store(folder string, uv uint32, m Msg, r io.Reader) error {
 	path := c.bodyPath(folder, uv, m.UID)
 	if err := os.MkdirAll(dirOf(path), 0o700); err != nil {
 		return err
 	}
+	return writeFile(path, func(f *os.File) error {
+		n, err := io.Copy(f, r)
+		if err != nil || n == m.Size {
+			return err
+		}
+		// RFC822.SIZE was wrong: the bytes are the truth.
+		c.log.Warn("server size differs from body", "folder", folder, "uid", m.UID, "said", m.Size, "got", n)
+		return c.resize(folder, uv, m.UID, n)
+	})
+}
+
+// writeFile writes path as a whole or not at all: fill writes a temporary
+// file beside it, which is renamed into place only when fill succeeds.
+func writeFile(path string, fill func(*os.File) error) error {
 	tmp, err := os.CreateTemp(dirOf(path), ".part-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	n, err := io.Copy(tmp, r)
-	if err != nil {
+	if err := fill(tmp); err != nil {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
-	}
-	if n != m.Size {
-		// RFC822.SIZE was wrong: the bytes are the truth.
-		c.log.Warn("server size differs from body", "folder", folder, "uid", m.UID, "said", m.Size, "got", n)
-		if err := c.resize(folder, uv, m.UID, n); err != nil {
-			return err
-		}
 	}
 	return os.Rename(tmp.Name(), path)
 }

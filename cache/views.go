@@ -196,38 +196,34 @@ func (c *Cache) renderView(folder string, uv, uid uint32, format, path string) e
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dirOf(path), ".part-*")
+	var size int64
+	err = writeFile(path, func(f *os.File) error {
+		renderSlots <- struct{}{}
+		w := bufio.NewWriterSize(f, 256<<10)
+		err := fn(raw, w)
+		<-renderSlots
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			return fmt.Errorf("render %s of %q UID %d: %w", format, folder, uid, err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		size = fi.Size()
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	renderSlots <- struct{}{}
-	w := bufio.NewWriterSize(tmp, 256<<10)
-	err = fn(raw, w)
-	<-renderSlots
-	if err == nil {
-		err = w.Flush()
-	}
-	if err != nil {
-		return fmt.Errorf("render %s of %q UID %d: %w", format, folder, uid, err)
-	}
-	fi, err := tmp.Stat()
-	if err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	c.log.Debug("rendered", "format", format, "folder", folder, "uid", uid, "bytes", fi.Size())
+	c.log.Debug("rendered", "format", format, "folder", folder, "uid", uid, "bytes", size)
 	return c.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketViews)
 		if err != nil {
 			return err
 		}
-		return b.Put(c.viewKey(folder, uv, uid, format), binary.AppendUvarint(nil, uint64(fi.Size())))
+		return b.Put(c.viewKey(folder, uv, uid, format), binary.AppendUvarint(nil, uint64(size)))
 	})
 }
