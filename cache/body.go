@@ -62,6 +62,16 @@ func (c *Cache) OpenBody(ctx context.Context, folder string, uv, uid uint32) (*o
 	return os.Open(path)
 }
 
+// removeFiles deletes the cached body and views of expunged messages.
+func (c *Cache) removeFiles(folder string, uv uint32, uids []uint32) {
+	for _, uid := range uids {
+		files, _ := filepath.Glob(filepath.Join(c.uvDir(folder, uv), strconv.FormatUint(uint64(uid), 10)+".*"))
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+}
+
 // openComplete opens path if it holds exactly size bytes.
 func openComplete(path string, size int64) (*os.File, bool) {
 	file, err := os.Open(path)

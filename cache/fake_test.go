@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 
 // fakeSource is a one-folder server whose RFC822.SIZE may lie.
 type fakeSource struct {
-	bodies  map[uint32][]byte
-	sizeLie int64
+	bodies   map[uint32][]byte
+	sizeLie  int64
+	expunged bool // UIDNEXT stays above the highest UID
 }
 
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
@@ -21,7 +23,11 @@ func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
 }
 
 func (s *fakeSource) Status(context.Context, string) (cache.Status, error) {
-	return cache.Status{UIDValidity: 9, UIDNext: uint32(len(s.bodies) + 1), Messages: uint32(len(s.bodies))}, nil
+	next := uint32(len(s.bodies) + 1)
+	if s.expunged {
+		next++
+	}
+	return cache.Status{UIDValidity: 9, UIDNext: next, Messages: uint32(len(s.bodies))}, nil
 }
 
 func (s *fakeSource) Statuses(ctx context.Context, folders []string) (map[string]cache.Status, error) {
@@ -31,6 +37,9 @@ func (s *fakeSource) Statuses(ctx context.Context, folders []string) (map[string
 
 func (s *fakeSource) FetchMeta(_ context.Context, _ string, _, from uint32, fn func(cache.Meta) error) error {
 	for uid := from; int(uid) <= len(s.bodies); uid++ {
+		if s.bodies[uid] == nil {
+			continue
+		}
 		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: "s"}
 		if err := fn(m); err != nil {
 			return err
@@ -100,4 +109,39 @@ func TestWrongServerSizeIsCorrected(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+}
+
+func TestExpungedFilesAreRemoved(t *testing.T) {
+	src := &fakeSource{bodies: map[uint32][]byte{1: []byte("a\r\n"), 2: []byte("bb\r\n")}}
+	dir := t.TempDir()
+	c, err := cache.Open(dir, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	c.RefreshFolders(ctx)
+	msgs, _ := c.Messages(ctx, "INBOX")
+	for _, m := range msgs {
+		f, err := c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	emls := func() []string {
+		found, _ := filepath.Glob(filepath.Join(dir, "bodies", "*", "*", "*.eml"))
+		return found
+	}
+	if n := len(emls()); n != 2 {
+		t.Fatalf("%d bodies cached, want 2", n)
+	}
+	delete(src.bodies, 2)
+	src.expunged = true
+	if _, err := c.Sync(ctx, "INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	if got := emls(); len(got) != 1 {
+		t.Errorf("after an expunge the cache holds %v, want one body", got)
+	}
 }

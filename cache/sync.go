@@ -115,6 +115,7 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status) (bool,
 	if err := storeSync(c.db, folderRec{Info: info, Status: st}, reset, added, del); err != nil {
 		return false, err
 	}
+	c.removeFiles(info.Name, st.UIDValidity, del)
 
 	f.mu.Lock()
 	f.status, f.synced = st, true
