@@ -1,0 +1,38 @@
+// Package fs is mailfs's FUSE layer (go-fuse v2): it shows each account's
+// folders as directories and its messages as files, and translates file
+// operations into calls on the cache. It is the only package that imports
+// go-fuse; it never speaks IMAP and keeps no state of its own beyond what
+// the kernel needs.
+//
+// # Kernel caches
+//
+// Message files never change, so the kernel is allowed to keep everything
+// for long (timeouts in mount.go) and is told when something does change:
+//
+//   - entries and attributes: an hour; a new message is announced with
+//     NotifyEntry, an expunged one with NotifyDelete, a corrected size with
+//     NotifyContent on the file;
+//   - directory listings: kept (FOPEN_CACHE_DIR) and dropped with
+//     NotifyContent on the directory when its folder changes;
+//   - file contents: with zero-message opens (Linux 4.19+) the kernel sends
+//     no OPEN, FLUSH or RELEASE at all and keeps file pages; reads without
+//     a handle go through a small cache of open files (fdcache.go). Where
+//     opens are sent, the cache file is handed to the kernel (passthrough)
+//     or kept with FOPEN_KEEP_CACHE.
+//
+// A lookup never renders a view: a view whose size is not known yet is
+// returned with a zero attribute timeout, so the next stat asks Getattr,
+// which renders it. Plain ls therefore renders nothing.
+//
+// # Names and numbers
+//
+// Names come from the cache (cache.MessageStem, cache.FolderComponent).
+// Inode numbers are derived from the account, folder, UIDVALIDITY, UID and
+// format (ino.go), so they are the same across remounts.
+//
+// # Errors
+//
+// errno.go maps the cache's errors to errno values in one place: gone or
+// unknown messages are ENOENT, cancelled requests EINTR, anything else is
+// logged with the file's path and becomes EIO.
+package fs
