@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,11 +126,10 @@ func (c *Cache) download(ctx context.Context, folder string, uv uint32, msgs []M
 // store writes one body to the cache.
 func (c *Cache) store(folder string, uv uint32, m Msg, r io.Reader) error {
 	path := c.bodyPath(folder, uv, m.UID)
-	if err := os.MkdirAll(dirOf(path), 0o700); err != nil {
-		return err
-	}
 	return writeFile(path, func(f *os.File) error {
-		n, err := io.Copy(f, r)
+		buf := copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(buf)
+		n, err := io.CopyBuffer(struct{ io.Writer }{f}, r, *buf) // our buffer, not ReadFrom's 32 KiB
 		if err != nil || n == m.Size {
 			return err
 		}
@@ -138,10 +139,19 @@ func (c *Cache) store(folder string, uv uint32, m Msg, r io.Reader) error {
 	})
 }
 
+// copyBufs are buffers for writing bodies: fewer, larger writes.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 // writeFile writes path as a whole or not at all: fill writes a temporary
 // file beside it, which is renamed into place only when fill succeeds.
+// The folder (0700) is created when missing.
 func writeFile(path string, fill func(*os.File) error) error {
 	tmp, err := os.CreateTemp(dirOf(path), ".part-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dirOf(path), 0o700); err == nil {
+			tmp, err = os.CreateTemp(dirOf(path), ".part-*")
+		}
+	}
 	if err != nil {
 		return err
 	}
