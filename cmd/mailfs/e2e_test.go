@@ -793,3 +793,51 @@ password_cmd = "echo x"
 		}
 	}
 }
+
+// TestProviderHidesAllMail: the gmail preset hides the folder the server
+// flags \All (Gmail's All Mail, in any language), and show_all_mail shows it.
+func TestProviderHidesAllMail(t *testing.T) {
+	needFUSE(t)
+	srv := dovecottest.Start(t)
+	srv.Create(t, "All Mail")
+	m := sample.Messages()[0]
+	srv.Append(t, "All Mail", m.Raw, m.Date)
+	srv.Append(t, "INBOX", m.Raw, m.Date)
+	dir := t.TempDir()
+	for _, show := range []bool{false, true} {
+		config := fmt.Sprintf(`[[account]]
+name = "g"
+provider = "gmail"
+server = %q
+tls = "starttls"
+tls_ca = %q
+user = %q
+password_env = "TEST_PW"
+show_all_mail = %v
+cache_dir = %q
+`, srv.Addr, srv.CAFile, srv.User, show, filepath.Join(dir, fmt.Sprint("cache", show)))
+		cfgFile := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mp := t.TempDir()
+		cmd := exec.Command(binary, "mount", "--config", cfgFile, mp)
+		cmd.Env = append(os.Environ(), "TEST_PW="+srv.Password)
+		logs := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = logs, logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mt := &mounted{dir: mp, cmd: cmd, logs: logs, done: make(chan error, 1)}
+		go func() { mt.done <- cmd.Wait() }()
+		waitFor(t, "the mount", func() bool { return isMounted(mp) })
+		_, err := os.Stat(filepath.Join(mp, "g", "All Mail"))
+		if shown := err == nil; shown != show {
+			t.Errorf("show_all_mail = %v: All Mail shown = %v (%v)\n%s", show, shown, err, logs)
+		}
+		if _, err := os.Stat(filepath.Join(mp, "g", "INBOX")); err != nil {
+			t.Errorf("INBOX: %v", err)
+		}
+		mt.stop(t)
+	}
+}

@@ -54,6 +54,11 @@ func (c config) String() string {
 	p("  inbox = yes")
 	p("  prefix =")
 	p("  separator = /")
+	// A folder named "All Mail" (created by a test) is flagged \All, as
+	// Gmail's is, to test hiding folders by special use.
+	p(`  mailbox "All Mail" {`)
+	p(`    special_use = \All`)
+	p("  }")
 	p("}")
 	p("passdb {")
 	p("  driver = passwd-file")
