@@ -73,17 +73,3 @@ func (c *fdCache) release(e *fdEntry) {
 		e.file.Close()
 	}
 }
-
-// drop closes n's file, if open (the message changed or went away).
-func (c *fdCache) drop(n *fileNode) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[n]; ok {
-		e := c.lru.Remove(el).(*fdEntry)
-		delete(c.byKey, n)
-		e.evicted = true
-		if e.users == 0 {
-			e.file.Close()
-		}
-	}
-}
