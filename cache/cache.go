@@ -295,8 +295,12 @@ func (f *folder) publish(msgs []Msg) {
 }
 
 // Run keeps every folder in step with the server, every interval, until
-// ctx ends. Errors are logged and retried at the next tick.
+// ctx ends, and INBOX at once when the source reports a change there (IMAP
+// IDLE). Errors are logged and retried at the next tick.
 func (c *Cache) Run(ctx context.Context, interval time.Duration) {
+	if w, ok := c.src.(Watcher); ok {
+		go c.watch(ctx, w, "INBOX")
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -308,6 +312,35 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// watch syncs folder whenever w reports a change in it.
+func (c *Cache) watch(ctx context.Context, w Watcher, folder string) {
+	if _, err := c.folder(folder); err != nil {
+		return // filtered out, or the server has none
+	}
+	kick := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-kick:
+			}
+			if _, err := c.sync(ctx, folder, nil, true); err != nil && ctx.Err() == nil {
+				c.log.Warn("sync after IDLE", "folder", folder, "err", err)
+			}
+		}
+	}()
+	err := w.Watch(ctx, folder, func() {
+		select {
+		case kick <- struct{}{}:
+		default: // a sync is already due
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		c.log.Info("no IDLE, polling only", "folder", folder, "err", err)
 	}
 }
 
@@ -348,7 +381,7 @@ func (c *Cache) SyncAll(ctx context.Context) error {
 				if s, ok := sts[name]; ok {
 					st = &s
 				}
-				if _, err := c.sync(ctx, name, st); err != nil && ctx.Err() == nil {
+				if _, err := c.sync(ctx, name, st, false); err != nil && ctx.Err() == nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("folder %q: %w", name, err))
 					mu.Unlock()

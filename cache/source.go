@@ -30,6 +30,12 @@ type Source interface {
 	FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uid uint32, r io.Reader) error) error
 }
 
+// Watcher is a Source that also reports changes as they happen (IMAP
+// IDLE). Watch calls changed (which must not block) until ctx ends.
+type Watcher interface {
+	Watch(ctx context.Context, folder string, changed func()) error
+}
+
 // FolderInfo describes one mailbox as the server lists it.
 type FolderInfo struct {
 	Name     string // UTF-8, as the server names it (decoded from modified UTF-7)

@@ -12,11 +12,14 @@ import (
 // one FETCH of their metadata; expunges one UID SEARCH. Bodies are never
 // fetched here.
 func (c *Cache) Sync(ctx context.Context, name string) (bool, error) {
-	return c.sync(ctx, name, nil)
+	return c.sync(ctx, name, nil, false)
 }
 
-// sync is Sync with the folder's STATUS possibly already asked (st).
-func (c *Cache) sync(ctx context.Context, name string, st *Status) (bool, error) {
+// sync is Sync with the folder's STATUS possibly already asked (st). A
+// thorough sync does not trust STATUS to tell whether messages went away:
+// servers may answer it from an index that lags behind an expunge that
+// IDLE has just reported (Dovecot does), so it asks UID SEARCH anyway.
+func (c *Cache) sync(ctx context.Context, name string, st *Status, thorough bool) (bool, error) {
 	f, err := c.folder(name)
 	if err != nil {
 		return false, err
@@ -27,7 +30,7 @@ func (c *Cache) sync(ctx context.Context, name string, st *Status) (bool, error)
 	f.syncMu.Lock()
 	defer f.syncMu.Unlock()
 	for attempt := 0; ; attempt++ {
-		changed, err := c.syncLocked(ctx, f, st)
+		changed, err := c.syncLocked(ctx, f, st, thorough)
 		if errors.Is(err, ErrUIDValidity) && attempt == 0 {
 			st = nil
 			continue // changed between STATUS and FETCH: start over
@@ -36,7 +39,7 @@ func (c *Cache) sync(ctx context.Context, name string, st *Status) (bool, error)
 	}
 }
 
-func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status) (bool, error) {
+func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorough bool) (bool, error) {
 	f.mu.Lock()
 	info, old, oldMsgs, wasSynced := f.info, f.status, f.msgs, f.synced
 	f.mu.Unlock()
@@ -51,7 +54,7 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status) (bool,
 		}
 	}
 	reset := st.UIDValidity != old.UIDValidity
-	if !reset && st.UIDNext == old.UIDNext && int(st.Messages) == len(oldMsgs) {
+	if !reset && !thorough && st.UIDNext == old.UIDNext && int(st.Messages) == len(oldMsgs) {
 		f.mu.Lock()
 		f.synced, f.loaded = true, true
 		f.mu.Unlock()
@@ -88,7 +91,7 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status) (bool,
 	}
 
 	var del []uint32
-	if !reset && len(msgs) != int(st.Messages) {
+	if !reset && (thorough || len(msgs) != int(st.Messages)) {
 		uids, err := c.src.UIDs(ctx, info.Name, st.UIDValidity)
 		if err != nil {
 			return false, err

@@ -144,8 +144,13 @@ type conn struct {
 // are bounded by go-imap's own read timeouts. A refused OAuth2 token is
 // fetched again and the login tried once more, on a fresh connection.
 func dial(ctx context.Context, cfg *Config) (*conn, error) {
+	return dialWith(ctx, cfg, nil)
+}
+
+// dialWith is dial with a handler for what the server sends unasked.
+func dialWith(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*conn, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := connect(ctx, cfg)
+		c, err := connect(ctx, cfg, h)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +169,7 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 }
 
 // connect opens one connection, sets up TLS and waits for the greeting.
-func connect(ctx context.Context, cfg *Config) (*imapclient.Client, error) {
+func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -172,23 +177,23 @@ func connect(ctx context.Context, cfg *Config) (*imapclient.Client, error) {
 	d := &net.Dialer{Timeout: 15 * time.Second}
 	raw, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("cannot reach %s: %w (check --server and the network)", cfg.Addr, unwrapNet(err))
 	}
-	opts := &imapclient.Options{TLSConfig: tc}
+	opts := &imapclient.Options{TLSConfig: tc, UnilateralDataHandler: h}
 	var c *imapclient.Client
 	switch cfg.TLS {
 	case TLSImplicit:
 		tconn := tls.Client(raw, tc)
 		if err := tconn.HandshakeContext(ctx); err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("TLS with %s: %w", cfg.Addr, err)
+			return nil, fmt.Errorf("TLS with %s failed: %w (for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
 		c = imapclient.New(tconn, opts)
 	case TLSStartTLS:
 		c, err = imapclient.NewStartTLS(raw, opts)
 		if err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("STARTTLS with %s: %w", cfg.Addr, err)
+			return nil, fmt.Errorf("STARTTLS with %s failed: %w (the server must offer STARTTLS; for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
 	default:
 		c = imapclient.New(raw, opts)
@@ -200,6 +205,15 @@ func connect(ctx context.Context, cfg *Config) (*imapclient.Client, error) {
 		return nil, fmt.Errorf("greeting from %s: %w", cfg.Addr, err)
 	}
 	return c, nil
+}
+
+// unwrapNet drops the repetition in net errors ("dial tcp ADDR: connect: X").
+func unwrapNet(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }
 
 // errRetryToken tells dial that the token was refused and forgotten, and
@@ -249,6 +263,30 @@ func (cn *conn) examine(folder string, want uint32) error {
 		return fmt.Errorf("%q: %w", folder, errUIDValidity)
 	}
 	return nil
+}
+
+// examineFresh is examine for listing: a folder this connection already
+// has selected is brought up to date first (NOOP), since a session's view
+// of its selected mailbox only changes when the server may tell it so.
+func (cn *conn) examineFresh(folder string, want uint32) error {
+	if cn.selected == folder {
+		if err := cn.c.Noop().Wait(); err != nil {
+			return err
+		}
+	}
+	return cn.examine(folder, want)
+}
+
+// refresh sends NOOP when a mailbox is selected, so that a STATUS sent
+// after it sees the mailbox as it is now: a server answers STATUS of the
+// selected mailbox from the session's view (RFC 3501 6.3.10), which
+// otherwise lags behind what other clients did. It is pipelined; the
+// returned function waits for the answer.
+func (cn *conn) refresh() func() error {
+	if cn.selected == "" {
+		return func() error { return nil }
+	}
+	return cn.c.Noop().Wait
 }
 
 func (cn *conn) close() { cn.c.Close() }

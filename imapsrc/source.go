@@ -192,10 +192,11 @@ func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
 func (s *Source) Status(ctx context.Context, folder string) (cache.Status, error) {
 	var st cache.Status
 	err := s.do(ctx, "status", "", func(cn *conn) error {
-		// STATUS of the selected mailbox is fine in IMAP4rev2 and on the
-		// servers we know; leaving it (UNSELECT) would cost an EXAMINE
-		// later. Were it stale, the next poll would catch up.
+		noop := cn.refresh()
 		data, err := cn.c.Status(folder, statusOptions).Wait()
+		if err == nil {
+			err = noop()
+		}
 		if err != nil {
 			return mapNo(err, folder)
 		}
@@ -210,6 +211,7 @@ func (s *Source) Status(ctx context.Context, folder string) (cache.Status, error
 func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cache.Status, error) {
 	out := map[string]cache.Status{}
 	err := s.do(ctx, "status", "", func(cn *conn) error {
+		noop := cn.refresh()
 		cmds := make([]*imapclient.StatusCommand, len(folders))
 		for i, f := range folders {
 			cmds[i] = cn.c.Status(f, statusOptions)
@@ -224,7 +226,7 @@ func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cac
 			}
 			out[folders[i]] = statusOf(data)
 		}
-		return nil
+		return noop()
 	})
 	return out, err
 }
@@ -248,7 +250,7 @@ func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from
 		from = 1
 	}
 	return s.do(ctx, "fetch meta", folder, func(cn *conn) error {
-		if err := cn.examine(folder, uidValidity); err != nil {
+		if err := cn.examineFresh(folder, uidValidity); err != nil {
 			return err
 		}
 		var set imap.UIDSet
@@ -307,7 +309,7 @@ func parseMetaHeader(raw []byte) (subject, id string) {
 func (s *Source) UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error) {
 	var out []uint32
 	err := s.do(ctx, "search", folder, func(cn *conn) error {
-		if err := cn.examine(folder, uidValidity); err != nil {
+		if err := cn.examineFresh(folder, uidValidity); err != nil {
 			return err
 		}
 		var all imap.UIDSet

@@ -841,3 +841,41 @@ cache_dir = %q
 		mt.stop(t)
 	}
 }
+
+// TestIdleShowsNewMailAtOnce: with polling far off, IMAP IDLE on INBOX
+// still brings a new message (and takes an expunged one away) quickly.
+func TestIdleShowsNewMailAtOnce(t *testing.T) {
+	srv := seed(t)
+	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"), "--poll", "1h")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("mailfs log:\n%s", m.logs)
+		}
+	})
+	inbox := filepath.Join(m.dir, "INBOX")
+	before := len(emlFiles(t, inbox))
+	waitFor(t, "IDLE to start", func() bool { return strings.Contains(m.logs.String(), `msg=idle folder=INBOX`) })
+	msg := sample.Messages()[0]
+	uid := srv.Append(t, "INBOX", msg.Raw, msg.Date)
+	waitFor(t, "the new message", func() bool {
+		for _, u := range emlFiles(t, inbox) {
+			if u == uid {
+				return true
+			}
+		}
+		return false
+	})
+	srv.Expunge(t, "INBOX", uid)
+	waitFor(t, "the expunged message to go", func() bool { return len(emlFiles(t, inbox)) == before })
+}
+
+// TestUnreachableServerSaysSo: one line naming the address and the cause.
+func TestUnreachableServerSaysSo(t *testing.T) {
+	cmd := exec.Command(binary, "mount", "--server", "127.0.0.1:1", "--tls", "none", "--user", "u", t.TempDir())
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD=x")
+	out, err := cmd.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "cannot reach 127.0.0.1:1") || !strings.Contains(lines[0], "refused") {
+		t.Errorf("want one line saying 127.0.0.1:1 cannot be reached, got %v:\n%s", err, out)
+	}
+}
