@@ -135,7 +135,11 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		return fmt.Errorf("%w (is fuse3 installed and /dev/fuse usable?)", err)
 	}
 	for _, o := range opened {
-		log.Info("mounted", "mountpoint", mountpoint, "account", o.name, "cache", o.dir)
+		alog := log
+		if o.name != "" {
+			alog = log.With("account", o.name)
+		}
+		alog.Info("mounted", "mountpoint", mountpoint, "cache", o.dir)
 		go o.cache.Run(ctx, f.poll)
 	}
 
@@ -149,6 +153,7 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		}
 	}()
 	m.Wait()
+	cancel() // stop syncs and IDLE before the connections close
 	log.Info("unmounted", "mountpoint", mountpoint)
 	return nil
 }
