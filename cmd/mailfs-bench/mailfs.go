@@ -159,6 +159,23 @@ type mailfsRun struct {
 	logins int
 }
 
+// measure mounts mailfs with o, runs work against the mount and stops
+// mailfs, giving work's run with mailfs's figures; mailfs is unmounted
+// whatever work returns.
+func (b *bench) measure(o mountOpts, work func() (run, error)) (mailfsRun, error) {
+	cpu0, l0 := b.serverCPU(), b.logins()
+	p, err := b.mount(o)
+	if err != nil {
+		return mailfsRun{}, err
+	}
+	r, err := work()
+	if err != nil {
+		b.unmount()
+		return mailfsRun{}, err
+	}
+	return b.finish(p, r, cpu0, l0)
+}
+
 // finish records the mount's stats, stops it, and fills in the server's.
 func (b *bench) finish(p *mailfsProc, r run, cpu0 float64, logins0 int) (mailfsRun, error) {
 	mr := mailfsRun{run: r, ready: p.ready, st: p.stat()}

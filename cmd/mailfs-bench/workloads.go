@@ -190,17 +190,9 @@ func (b *bench) phaseWarm() error {
 				return err
 			}
 			b.settle()
-			cpu0, l0 := b.serverCPU(), b.logins()
-			p, err := b.mount(mountOpts{cache: b.cacheDir})
-			if err != nil {
-				return err
-			}
-			r, err := b.rsync("rsync from the mount", b.mnt, dst)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			m, err := b.finish(p, r, cpu0, l0)
+			m, err := b.measure(mountOpts{cache: b.cacheDir}, func() (run, error) {
+				return b.rsync("rsync from the mount", b.mnt, dst)
+			})
 			if err != nil {
 				return err
 			}
@@ -254,17 +246,9 @@ func (b *bench) phaseIncr() error {
 			for _, m := range msgs {
 				b.addedBytes += int64(len(m.raw))
 			}
-			cpu0, l0 := b.serverCPU(), b.logins()
-			p, err := b.mount(mountOpts{cache: b.cacheDir})
-			if err != nil {
-				return err
-			}
-			r, err := b.rsync("rsync from the mount", b.mnt, b.copyDir)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			m, err := b.finish(p, r, cpu0, l0)
+			m, err := b.measure(mountOpts{cache: b.cacheDir}, func() (run, error) {
+				return b.rsync("rsync from the mount", b.mnt, b.copyDir)
+			})
 			if err != nil {
 				return err
 			}
@@ -349,30 +333,25 @@ func (b *bench) phaseGrep() error {
 		func() error {
 			progress("grep: mailfs")
 			b.settle()
-			cpu0, l0 := b.serverCPU(), b.logins()
-			p, err := b.mount(mountOpts{cache: b.cacheDir, formats: "eml,txt"})
-			if err != nil {
-				return err
-			}
-			r1, n1, err := b.grepCount("grep over the mount", b.mnt)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			r2, _, err := b.grepCount("grep over the mount", b.mnt)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			m, err := b.finish(p, r1, cpu0, l0)
+			var r2 run
+			var n1 int
+			m, err := b.measure(mountOpts{cache: b.cacheDir, formats: "eml,txt"}, func() (run, error) {
+				r1, n, err := b.grepCount("grep over the mount", b.mnt)
+				if err != nil {
+					return r1, err
+				}
+				n1 = n
+				r2, _, err = b.grepCount("grep over the mount", b.mnt)
+				return r1, err
+			})
 			if err != nil {
 				return err
 			}
 			fresh.addMailfs(m)
+			progress("  %.2fs, again %.2fs, %d matches", m.wall.Seconds(), r2.wall.Seconds(), n1)
 			m.run = r2
 			again.addMailfs(m)
 			got = n1
-			progress("  %.2fs, again %.2fs, %d matches", r1.wall.Seconds(), r2.wall.Seconds(), n1)
 			return nil
 		},
 		func() error {
@@ -473,17 +452,7 @@ func (b *bench) phaseLs() error {
 			progress("cold ls: mailfs")
 			b.discard(coldCache)
 			b.dropCaches()
-			cpu0, l0 := b.serverCPU(), b.logins()
-			p, err := b.mount(mountOpts{cache: coldCache})
-			if err != nil {
-				return err
-			}
-			r, err := ls(big)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			m, err := b.finish(p, r, cpu0, l0)
+			m, err := b.measure(mountOpts{cache: coldCache}, func() (run, error) { return ls(big) })
 			if err != nil {
 				return err
 			}
@@ -523,30 +492,23 @@ func (b *bench) phaseLs() error {
 		func() error {
 			progress("warm ls: mailfs")
 			b.settle()
-			cpu0, l0 := b.serverCPU(), b.logins()
-			p, err := b.mount(mountOpts{cache: lsCache})
-			if err != nil {
-				return err
-			}
-			r1, err := ls(big)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			r2, err := ls(big)
-			if err != nil {
-				b.unmount()
-				return err
-			}
-			m, err := b.finish(p, r1, cpu0, l0)
+			var r2 run
+			m, err := b.measure(mountOpts{cache: lsCache}, func() (run, error) {
+				r1, err := ls(big)
+				if err != nil {
+					return r1, err
+				}
+				r2, err = ls(big)
+				return r1, err
+			})
 			if err != nil {
 				return err
 			}
 			warm.addMailfs(m)
+			progress("  %.2fs, again %.2fs, VmHWM %s", m.wall.Seconds(), r2.wall.Seconds(), mb(m.st.hwmKB<<10))
 			m.run = r2
 			again.addMailfs(m)
 			warm.note = fmt.Sprintf("mount ready in %.2fs (not counted); at the end RssAnon %s, RssFile %s", m.ready.Seconds(), mb(m.st.anonKB<<10), mb(m.st.fileKB<<10))
-			progress("  %.2fs, again %.2fs, VmHWM %s", r1.wall.Seconds(), r2.wall.Seconds(), mb(m.st.hwmKB<<10))
 			return nil
 		},
 		func() error {
