@@ -129,12 +129,27 @@ func mount(t *testing.T, srv *seeded, cacheDir string, args ...string) *mounted 
 	all = append(all, dir)
 	cmd := exec.Command(binary, all...)
 	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD="+srv.Password)
-	m := &mounted{dir: dir, cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = m.logs, m.logs
+	return startMount(t, cmd, dir)
+}
+
+// start runs cmd with its output collected; its exit arrives on done.
+func start(t *testing.T, cmd *exec.Cmd) (logs *syncBuffer, done chan error) {
+	t.Helper()
+	logs, done = &syncBuffer{}, make(chan error, 1)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { m.done <- cmd.Wait() }()
+	go func() { done <- cmd.Wait() }()
+	return logs, done
+}
+
+// startMount starts a mailfs mount command for dir, waits until the mount
+// is live, and unmounts it (checking the clean exit) when the test ends.
+func startMount(t *testing.T, cmd *exec.Cmd, dir string) *mounted {
+	t.Helper()
+	m := &mounted{dir: dir, cmd: cmd}
+	m.logs, m.done = start(t, cmd)
 	deadline := time.Now().Add(20 * time.Second)
 	for !isMounted(dir) {
 		select {
@@ -745,16 +760,7 @@ password_cmd = "echo x"
 		t.Fatal(err)
 	}
 	mp := t.TempDir()
-	cmd := exec.Command(binary, "mount", "--config", cfgFile, "--log-level", "debug", mp)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	m := &mounted{dir: mp, cmd: cmd, logs: logs, done: make(chan error, 1)}
-	go func() { m.done <- cmd.Wait() }()
-	t.Cleanup(func() { m.stop(t) })
-	waitFor(t, "the mount", func() bool { return isMounted(mp) })
+	logs := startMount(t, exec.Command(binary, "mount", "--config", cfgFile, "--log-level", "debug", mp), mp).logs
 
 	top, err := os.ReadDir(mp)
 	if err != nil || len(top) != 2 || top[0].Name() != "down" || top[1].Name() != "work" {
@@ -823,14 +829,8 @@ cache_dir = %q
 		mp := t.TempDir()
 		cmd := exec.Command(binary, "mount", "--config", cfgFile, mp)
 		cmd.Env = append(os.Environ(), "TEST_PW="+srv.Password)
-		logs := &syncBuffer{}
-		cmd.Stdout, cmd.Stderr = logs, logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		mt := &mounted{dir: mp, cmd: cmd, logs: logs, done: make(chan error, 1)}
-		go func() { mt.done <- cmd.Wait() }()
-		waitFor(t, "the mount", func() bool { return isMounted(mp) })
+		mt := startMount(t, cmd, mp)
+		logs := mt.logs
 		_, err := os.Stat(filepath.Join(mp, "g", "All Mail"))
 		if shown := err == nil; shown != show {
 			t.Errorf("show_all_mail = %v: All Mail shown = %v (%v)\n%s", show, shown, err, logs)

@@ -222,13 +222,7 @@ func TestSyncResumesAfterInterrupt(t *testing.T) {
 	cacheDir := filepath.Join(t.TempDir(), "cache")
 
 	cmd := syncCommand(srv, slow, cacheDir, "--log-level", "debug", "--workers", "1")
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	logs, done := start(t, cmd)
 	t.Cleanup(func() { cmd.Process.Kill() })
 	waitFor(t, "the download of INBOX", func() bool {
 		return strings.Contains(logs.String(), `msg="fetch body" folder=INBOX`)

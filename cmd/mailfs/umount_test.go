@@ -17,13 +17,7 @@ func demoMount(t *testing.T) (string, chan error, *syncBuffer) {
 	needFUSE(t)
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "mount", "--demo", dir)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	logs, done := start(t, cmd)
 	t.Cleanup(func() {
 		if isMounted(dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
