@@ -169,7 +169,7 @@ func (p *Proxy) up(c, s net.Conn) {
 func (p *Proxy) down(s, c net.Conn) {
 	sc := litScanner{all: p.cfg.AllSections}
 	buf := make([]byte, 32<<10)
-	var pos int64            // stream offset of buf[0]
+	var pos int64 // stream offset of buf[0]
 	cutAt, stallAt := int64(-1), int64(-1)
 	rst := false
 	for {

@@ -25,8 +25,8 @@ type sconn struct {
 	w   *bufio.Writer
 
 	loggedIn bool
-	selected string   // wire name of the selected folder, "" for none
-	view     []uint32 // UIDs of the selected folder as this session was last told
+	selected string       // wire name of the selected folder, "" for none
+	view     []uint32     // UIDs of the selected folder as this session was last told
 	selName  atomic.Value // selected, for other goroutines (which hold Scripted.mu, so may not take wmu)
 	idling   atomic.Bool
 }
