@@ -3,6 +3,7 @@ package cache_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"testing"
@@ -65,6 +66,14 @@ func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []u
 	return nil
 }
 
+func (s *fakeSource) FetchPart(_ context.Context, _ string, _, uid uint32, off, n int64, w io.Writer) (int64, error) {
+	b := s.bodies[uid]
+	b = b[min(off, int64(len(b))):]
+	b = b[:min(n, int64(len(b)))]
+	m, err := w.Write(b)
+	return int64(m), err
+}
+
 func TestWrongServerSizeIsCorrected(t *testing.T) {
 	src := &fakeSource{bodies: map[uint32][]byte{1: []byte("Subject: s\r\n\r\nbody\r\n")}, sizeLie: 7}
 	c, err := cache.Open(t.TempDir(), src, nil)
@@ -83,6 +92,11 @@ func TestWrongServerSizeIsCorrected(t *testing.T) {
 		t.Fatalf("messages: %v %v", msgs, err)
 	}
 	m := msgs[0]
+	// The file system showed the wrong size: the read that finds out fails.
+	if _, err := c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID); !errors.Is(err, cache.ErrSizeChanged) {
+		t.Fatalf("first open: %v, want ErrSizeChanged", err)
+	}
+	m, _ = c.Message("INBOX", m.UIDValidity, m.UID)
 	f, err := c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID)
 	if err != nil {
 		t.Fatal(err)
