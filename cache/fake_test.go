@@ -17,6 +17,9 @@ type fakeSource struct {
 	bodies   map[uint32][]byte
 	sizeLie  int64
 	expunged bool // UIDNEXT stays above the highest UID
+
+	fetches, parts int // FetchBodies items and FetchPart calls served
+	cutParts       int // the next FetchPart calls fail after half the part
 }
 
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
@@ -59,6 +62,7 @@ func (s *fakeSource) UIDs(context.Context, string, uint32) ([]uint32, error) {
 
 func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []uint32, fn func(uint32, io.Reader) error) error {
 	for _, uid := range uids {
+		s.fetches++
 		if err := fn(uid, bytes.NewReader(s.bodies[uid])); err != nil {
 			return err
 		}
@@ -70,6 +74,12 @@ func (s *fakeSource) FetchPart(_ context.Context, _ string, _, uid uint32, off, 
 	b := s.bodies[uid]
 	b = b[min(off, int64(len(b))):]
 	b = b[:min(n, int64(len(b)))]
+	s.parts++
+	if s.cutParts > 0 {
+		s.cutParts--
+		w.Write(b[:len(b)/2])
+		return 0, io.ErrUnexpectedEOF
+	}
 	m, err := w.Write(b)
 	return int64(m), err
 }
