@@ -81,8 +81,12 @@ func (c *sconn) fetch(tag string, a *args) error {
 	status := "OK FETCH completed"
 	for _, j := range jobs {
 		if j.f.Response != nil {
+			sent := bytes.ReplaceAll(j.f.Response, []byte("TAG"), []byte(tag))
+			c.s.mu.Lock()
+			c.s.lastTag, c.s.lastResponse = tag, sent
+			c.s.mu.Unlock()
 			c.wmu.Lock()
-			c.w.Write(bytes.ReplaceAll(j.f.Response, []byte("TAG"), []byte(tag)))
+			c.w.Write(sent)
 			c.w.Flush()
 			c.wmu.Unlock()
 			c.nc.Close()

@@ -128,6 +128,9 @@ type Scripted struct {
 	bodyBytes int64 // bytes of body literals sent
 	conns     map[*sconn]bool
 	closed    bool
+
+	lastTag      string // of the last FETCH answered with Faults.Response
+	lastResponse []byte // the bytes sent then
 }
 
 // StartScripted starts a server holding an empty INBOX (UIDVALIDITY 1)
@@ -329,6 +332,14 @@ func (s *Scripted) BodyBytes() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bodyBytes
+}
+
+// LastResponse returns the last Faults.Response sent, as sent (with the
+// tag in place of "TAG"), and the tag.
+func (s *Scripted) LastResponse() (tag string, sent []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastTag, s.lastResponse
 }
 
 // folder finds a folder by its wire name; s.mu must be held.
