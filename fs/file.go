@@ -188,17 +188,18 @@ func (f *fileNode) open(ctx context.Context) (*os.File, error) {
 }
 
 // Read serves the cache file. A message whose size changed since the
-// kernel was told it (the body showed the server's RFC822.SIZE wrong) fails
-// one read with EIO: the kernel knows the new size by then, but the reader
-// may have planned to read the old one (rsync does), and a short or padded
-// copy must never look like success.
+// kernel was told it (the body showed the server's RFC822.SIZE wrong)
+// fails reads with EIO until the kernel asked for the new size (Getattr
+// or a lookup; it was told to forget the old one): a reader may have
+// planned the old size (rsync reads what it stat'ed), and a short or
+// padded copy must never look like success.
 func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if f.formatID == emlFormat {
 		msg, en := f.message()
 		if en != 0 {
 			return nil, en
 		}
-		if old := f.shown.Swap(msg.Size); old != msg.Size {
+		if old := f.shown.Load(); old != msg.Size {
 			return nil, errno(f.acct.m.log, "read", f.path(), fmt.Errorf("%w (%d bytes, not %d)", cache.ErrSizeChanged, msg.Size, old))
 		}
 	}
