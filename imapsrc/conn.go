@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"mailfs/cache"
 )
 
 // TLSMode says how the connection to the server is protected.
@@ -384,6 +386,12 @@ func (s *Source) run(ctx context.Context, what, folder string, attempts int, op 
 			err = fmt.Errorf("%s: no progress for %s, connection closed (the server stalls or repeats itself): %w", what, s.cfg.StallTimeout, err)
 		}
 		stop()
+		if err != nil && !serverAnswered(err) {
+			// go-imap may not have noticed yet that the connection is
+			// dead (its reader goroutine is still closing it): never
+			// hand it to the next operation.
+			cn.close()
+		}
 		broken := cn.broken()
 		s.put(cn)
 		if err == nil || !broken || ctx.Err() != nil {
@@ -397,4 +405,11 @@ func (s *Source) run(ctx context.Context, what, folder string, attempts int, op 
 		return ctx.Err()
 	}
 	return err
+}
+
+// serverAnswered reports whether err is the server's answer (NO, BAD, a
+// missing folder, a new UIDVALIDITY) on a connection that is still fine.
+func serverAnswered(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie) || errors.Is(err, cache.ErrGone) || errors.Is(err, errUIDValidity)
 }
