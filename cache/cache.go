@@ -76,7 +76,7 @@ type folder struct {
 }
 
 // Open opens (creating if needed) the cache in dir. Only one process may use
-// a cache at a time.
+// a cache at a time. What interrupted downloads left behind is removed.
 func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -94,6 +94,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	removeStaleParts(dir, log)
 	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)

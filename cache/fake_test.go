@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +17,8 @@ import (
 type fakeSource struct {
 	bodies   map[uint32][]byte
 	sizeLie  int64
-	expunged bool // UIDNEXT stays above the highest UID
+	expunged bool         // UIDNEXT stays above the highest UID
+	fetches  atomic.Int64 // bodies passed to FetchBodies
 }
 
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
@@ -40,7 +43,11 @@ func (s *fakeSource) FetchMeta(_ context.Context, _ string, _, from uint32, fn f
 		if s.bodies[uid] == nil {
 			continue
 		}
-		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: "s"}
+		subject := "s"
+		if rest, ok := bytes.CutPrefix(s.bodies[uid], []byte("Subject: ")); ok {
+			subject, _, _ = strings.Cut(string(rest), "\r\n")
+		}
+		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: subject}
 		if err := fn(m); err != nil {
 			return err
 		}
@@ -58,6 +65,7 @@ func (s *fakeSource) UIDs(context.Context, string, uint32) ([]uint32, error) {
 
 func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []uint32, fn func(uint32, io.Reader) error) error {
 	for _, uid := range uids {
+		s.fetches.Add(1)
 		if err := fn(uid, bytes.NewReader(s.bodies[uid])); err != nil {
 			return err
 		}
