@@ -1,15 +1,177 @@
 package cache
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-// Repair at open: what a crash leaves behind is cleaned up before anything
-// is served.
+// Repair at open: what a crash or a damaged disk leaves behind is cleaned
+// up before anything is served.
+//
+// A damaged meta.db (a torn write, a bad sector, a file cut short) makes
+// bbolt panic when it reads the broken page, possibly much later and in the
+// middle of a read of the mounted tree. So Open checks the whole store
+// first, with every fault turned into an error, and replaces a damaged
+// store by an empty one: everything in it is refetched from the server.
+// The damaged file is kept beside it (meta.db.damaged-TIME) for a look.
+
+// storeOptions are the options meta.db is always opened with.
+var storeOptions = &bolt.Options{Timeout: time.Second, NoFreelistSync: true}
+
+// openStore opens (creating if needed) the cache's meta.db. A damaged one
+// is moved aside and replaced by an empty store, and the cached bodies are
+// dropped with it: nothing would serve a wrong one (a body is reused only
+// for the same folder, UIDVALIDITY and UID, at its size), but whatever
+// damaged the store may have damaged bodies too, and no record vouches for
+// them any more. Everything is then fetched again from the server.
+func openStore(dir string, log *slog.Logger) (*bolt.DB, error) {
+	path := filepath.Join(dir, "meta.db")
+	db, damage, err := openChecked(path)
+	if err != nil || damage == nil {
+		return db, err
+	}
+	howTo := fmt.Sprintf("remove %s to start the cache afresh", dir)
+	aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
+	if err := os.Rename(path, aside); err != nil {
+		return nil, fmt.Errorf("cache %s: meta.db is damaged (%v) and cannot be moved aside (%v): %s", dir, damage, err, howTo)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "bodies")); err != nil {
+		return nil, fmt.Errorf("cache %s: meta.db was damaged (%v) and the cached bodies cannot be removed (%v): %s", dir, damage, err, howTo)
+	}
+	db, err = bolt.Open(path, 0o600, storeOptions)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: meta.db was damaged (%v) and a new one cannot be made (%v): %s", dir, damage, err, howTo)
+	}
+	log.Warn("cache metadata was damaged: moved aside; cached bodies dropped; everything is fetched again from the server", "cache", dir, "damaged", aside, "err", damage)
+	return db, nil
+}
+
+// openChecked opens the store at path, checking it first. A damaged store
+// is returned as damage; err is for everything else (a cache in use, a
+// permission denied).
+//
+// The check runs on a read-only opening: opened for writing, bbolt at once
+// rebuilds its list of free pages (we do not store it) by reading the
+// whole tree on a goroutine of its own, where a damaged page ends the
+// process with a panic no one can recover.
+func openChecked(path string) (db *bolt.DB, damage, err error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		ro, err := openRecovered(path, true)
+		if err != nil {
+			damage, err := openDamage(path, err)
+			return nil, damage, err
+		}
+		damage = checkStore(ro, fi.Size())
+		if err := ro.Close(); err != nil && damage == nil {
+			return nil, nil, fmt.Errorf("open cache %s: %w", filepath.Dir(path), err)
+		}
+		if damage != nil {
+			return nil, damage, nil
+		}
+	}
+	db, err = openRecovered(path, false)
+	if err != nil {
+		damage, err := openDamage(path, err)
+		return nil, damage, err
+	}
+	return db, nil, nil
+}
+
+// openDamage sorts an error of bolt.Open into damage or another error.
+func openDamage(path string, err error) (damage, other error) {
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("cache %s is in use by another mailfs", filepath.Dir(path))
+	case isSystemError(err):
+		return nil, fmt.Errorf("open cache %s: %w", filepath.Dir(path), err)
+	}
+	return err, nil // bbolt does not recognise the file
+}
+
+// openRecovered is bolt.Open with a panic or a memory fault turned into an
+// error. (Opening reads only the two meta pages, which carry checksums;
+// this is a second line of defence.)
+func openRecovered(path string, readOnly bool) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("bbolt: %v", r)
+		}
+	}()
+	opts := *storeOptions
+	opts.ReadOnly = readOnly
+	return bolt.Open(path, 0o600, &opts)
+}
+
+// isSystemError tells errors of the operating system (the file cannot be
+// opened, locked or mapped) from bbolt's verdicts on the file's content.
+func isSystemError(err error) bool {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	return errors.As(err, &pe) || errors.As(err, &errno)
+}
+
+// checkStore reads every page of the store that is in use, as bbolt would
+// later, and runs bbolt's own consistency check. It returns what is wrong,
+// or nil. Panics and memory faults (a page number beyond the file) become
+// errors; the file is never written.
+func checkStore(db *bolt.DB, fileSize int64) (damage error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			damage = fmt.Errorf("bbolt: %v", r)
+		}
+	}()
+	return db.View(func(tx *bolt.Tx) error {
+		if tx.Size() > fileSize {
+			return fmt.Errorf("file cut short: %d bytes of %d", fileSize, tx.Size())
+		}
+		// Walk the tree here first, where a fault is caught: tx.Check
+		// and bbolt's free-page scan read pages on goroutines of their
+		// own, where a fault would end the process.
+		if err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walkBucket(b) }); err != nil {
+			return err
+		}
+		var errs []string
+		for err := range tx.Check() { // drained to the end: it holds tx
+			if len(errs) < 3 {
+				errs = append(errs, err.Error())
+			}
+		}
+		if len(errs) > 0 {
+			return errors.New(strings.Join(errs, "; "))
+		}
+		return nil
+	})
+}
+
+// walkBucket visits every key of b and of the buckets nested in it.
+func walkBucket(b *bolt.Bucket) error {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v != nil {
+			continue
+		}
+		nb := b.Bucket(k)
+		if nb == nil {
+			return fmt.Errorf("key %q: neither a value nor a bucket", k)
+		}
+		if err := walkBucket(nb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // removeStaleParts deletes the temporary files of downloads and renders
 // that a killed process left in bodies/ (see writeFile). It is called when

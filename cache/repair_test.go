@@ -3,8 +3,11 @@ package cache_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +25,9 @@ func bigFake() *fakeSource {
 	}
 	return src
 }
+
+// slogTo logs in text to w.
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 // readAll lists INBOX and checks that every body is served exactly.
 func readAll(t *testing.T, c *cache.Cache, src *fakeSource) {
@@ -70,6 +76,128 @@ func filled(t *testing.T, src *fakeSource) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// garble overwrites n bytes of path at off with random bytes.
+func garble(t *testing.T, path string, off int64, n int, rnd *rand.Rand) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	rnd.Read(b)
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamagedStoreIsRebuilt: whatever happened to meta.db, Open neither
+// panics nor fails, and the cache serves the server's exact bytes again.
+func TestDamagedStoreIsRebuilt(t *testing.T) {
+	src := bigFake()
+	pristine := filled(t, src)
+	db, err := os.ReadFile(filepath.Join(pristine, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	pages := usedPages(db)
+	if pages < 6 || pages*page > int64(len(db)) {
+		t.Fatalf("meta.db uses %d pages: too few to damage in different places", pages)
+	}
+	type damage struct {
+		name   string
+		detect bool // the damage must be noticed (not in a free page)
+		do     func(t *testing.T, path string, rnd *rand.Rand)
+	}
+	damages := []damage{
+		{"cut to 5000 bytes", true, func(t *testing.T, p string, _ *rand.Rand) { os.Truncate(p, 5000) }},
+		{"cut to 3 pages", true, func(t *testing.T, p string, _ *rand.Rand) { os.Truncate(p, 3*page) }},
+		{"cut by one page", true, func(t *testing.T, p string, _ *rand.Rand) { os.Truncate(p, (pages-1)*page) }},
+		{"cut in half", false, func(t *testing.T, p string, _ *rand.Rand) { os.Truncate(p, int64(len(db)/2)) }},
+		{"both meta pages garbled", true, func(t *testing.T, p string, rnd *rand.Rand) { garble(t, p, 0, 2*page, rnd) }},
+		{"one meta page garbled", false, func(t *testing.T, p string, rnd *rand.Rand) { garble(t, p, page, page, rnd) }},
+		{"all data pages garbled", true, func(t *testing.T, p string, rnd *rand.Rand) { garble(t, p, 2*page, int(pages-2)*page, rnd) }},
+		{"random bytes here and there", false, func(t *testing.T, p string, rnd *rand.Rand) {
+			for range 20 {
+				garble(t, p, 2*page+rnd.Int63n((pages-2)*page-16), 16, rnd)
+			}
+		}},
+	}
+	for i := int64(2); i < pages; i++ {
+		damages = append(damages,
+			damage{fmt.Sprintf("page %d garbled", i), false, func(t *testing.T, p string, rnd *rand.Rand) { garble(t, p, i*page, page, rnd) }},
+			damage{fmt.Sprintf("page %d header garbled", i), false, func(t *testing.T, p string, rnd *rand.Rand) { garble(t, p, i*page, 16, rnd) }},
+		)
+	}
+	noticed := 0
+	for n, d := range damages {
+		t.Run(d.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(pristine)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "meta.db")
+			d.do(t, path, rand.New(rand.NewSource(int64(n))))
+
+			var logs bytes.Buffer
+			c, err := cache.Open(dir, src, slogTo(&logs))
+			if err != nil {
+				t.Fatalf("open a damaged cache: %v", err)
+			}
+			readAll(t, c, src)
+			if _, err := c.Sync(context.Background(), "INBOX"); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			aside, _ := filepath.Glob(path + ".damaged-*")
+			if len(aside) > 0 {
+				noticed++
+				if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+					t.Errorf("%d warnings about the rebuild, want one:\n%s", n, logs.String())
+				}
+			} else if d.detect {
+				t.Errorf("damage not noticed (nothing moved aside):\n%s", logs.String())
+			}
+
+			// Rebuilt, the cache is whole: reopened, nothing is fetched.
+			before := src.fetches.Load()
+			c, err = cache.Open(dir, src, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			readAll(t, c, src)
+			if n := src.fetches.Load() - before; n != 0 {
+				t.Errorf("%d bodies fetched again after the rebuild was complete", n)
+			}
+			if again, _ := filepath.Glob(path + ".damaged-*"); len(again) != len(aside) {
+				t.Errorf("the rebuilt store was found damaged: %v", again)
+			}
+		})
+	}
+	t.Logf("%d of %d damages noticed", noticed, len(damages))
+	// Some pages of the file are free (left by earlier transactions), and
+	// damage there is harmless; but most of them are in use.
+	if noticed < len(damages)/2 {
+		t.Errorf("only %d of %d damages were noticed", noticed, len(damages))
+	}
+}
+
+// usedPages reads from a bbolt file how many pages its newest meta page
+// says are in use (its high water mark).
+func usedPages(db []byte) int64 {
+	// Each meta page: a 16-byte page header, then magic, version, page
+	// size, flags (4 bytes each), the root bucket (16), the freelist page
+	// (8), the high water mark (8) and the transaction ID (8).
+	const pgid, txid = 16 + 16 + 16 + 8, 16 + 16 + 16 + 8 + 8
+	meta := db[:4096]
+	if binary.LittleEndian.Uint64(db[4096+txid:]) > binary.LittleEndian.Uint64(meta[txid:]) {
+		meta = db[4096:]
+	}
+	return int64(binary.LittleEndian.Uint64(meta[pgid:]))
 }
 
 // TestStaleTemporariesAreRemoved: the temporary files a killed download
