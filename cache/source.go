@@ -31,7 +31,9 @@ type Source interface {
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP
-// IDLE). Watch calls changed (which must not block) until ctx ends.
+// IDLE). Watch calls changed (which must not block) until ctx ends, and
+// also each time watching (re)starts, since changes made while it was not
+// watching went unreported.
 type Watcher interface {
 	Watch(ctx context.Context, folder string, changed func()) error
 }
