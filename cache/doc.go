@@ -19,8 +19,12 @@
 //
 // Nothing on disk is served without checking it: a body is used only when
 // its size equals the message's size; a record that fails to decode is
-// dropped and refetched. Bodies are written to a temporary file and renamed
-// into place when complete. Files are 0600, folders 0700.
+// dropped and refetched; a damaged meta.db is found at open and rebuilt
+// from the server (repair.go). Bodies are written to a temporary file and
+// renamed into place when complete; temporaries left by a killed process
+// are removed at open. Across a UIDVALIDITY change a body is kept only for
+// a message that shows itself to be the same one (see adoptBodies). Files
+// are 0600, folders 0700.
 //
 // # Names
 //

@@ -73,6 +73,18 @@ func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []u
 	return nil
 }
 
+func (s *fakeSource) FetchHeaders(_ context.Context, _ string, _ uint32, uids []uint32) (map[uint32][]byte, error) {
+	out := map[uint32][]byte{}
+	for _, uid := range uids {
+		if b := s.bodies[uid]; b != nil {
+			if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+				out[uid] = b[:i+4]
+			}
+		}
+	}
+	return out, nil
+}
+
 func TestWrongServerSizeIsCorrected(t *testing.T) {
 	src := &fakeSource{bodies: map[uint32][]byte{1: []byte("Subject: s\r\n\r\nbody\r\n")}, sizeLie: 7}
 	c, err := cache.Open(t.TempDir(), src, nil)

@@ -28,6 +28,10 @@ type Source interface {
 	// (the connection broke) may be passed to fn again from the start.
 	// Messages no longer on the server are left out without an error.
 	FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uid uint32, r io.Reader) error) error
+	// FetchHeaders returns the messages' header sections (BODY.PEEK[HEADER]:
+	// the bytes up to and including the blank line after the header), in
+	// one command. Messages no longer on the server are left out.
+	FetchHeaders(ctx context.Context, folder string, uidValidity uint32, uids []uint32) (map[uint32][]byte, error)
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP
