@@ -44,7 +44,7 @@ func readAll(t *testing.T, c *cache.Cache, src *fakeSource) {
 		t.Fatalf("%d messages listed, the server has %d", len(msgs), len(src.bodies))
 	}
 	// Everything first, so no read-ahead is left running at Close.
-	if err := c.Fill(ctx, 2, nil); err != nil {
+	if err := c.Fill(ctx, 1, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range msgs {
@@ -163,14 +163,14 @@ func TestDamagedStoreIsRebuilt(t *testing.T) {
 			}
 
 			// Rebuilt, the cache is whole: reopened, nothing is fetched.
-			before := src.fetches.Load()
+			before := src.fetches
 			c, err = cache.Open(dir, src, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
 			readAll(t, c, src)
-			if n := src.fetches.Load() - before; n != 0 {
+			if n := src.fetches - before; n != 0 {
 				t.Errorf("%d bodies fetched again after the rebuild was complete", n)
 			}
 			if again, _ := filepath.Glob(path + ".damaged-*"); len(again) != len(aside) {
@@ -219,7 +219,7 @@ func TestStaleTemporariesAreRemoved(t *testing.T) {
 		}
 		parts = append(parts, p)
 	}
-	before := src.fetches.Load()
+	before := src.fetches
 	c, err := cache.Open(dir, src, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestStaleTemporariesAreRemoved(t *testing.T) {
 		}
 	}
 	readAll(t, c, src)
-	if n := src.fetches.Load() - before; n != 0 {
+	if n := src.fetches - before; n != 0 {
 		t.Errorf("%d bodies fetched again: the cleanup removed complete bodies", n)
 	}
 }

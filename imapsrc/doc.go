@@ -14,6 +14,12 @@
 // a read, so a retry is safe. go-imap's client takes no context: an
 // operation whose context ends closes its connection.
 //
+// A body is delivered only when the server's response proves it whole
+// (fetchbody.go): go-imap reports a literal cut short by a dropped
+// connection as a plain end of file, so imapsrc counts the bytes itself.
+// Big bodies are fetched in parts (FetchPart), so a cut costs one part.
+// Time limits are on progress, never on the total time (stall.go).
+//
 // Logins use a password or an OAuth2 token (XOAUTH2, OAUTHBEARER; oauth.go)
 // and TLS that is always verified; a password is never sent in the clear
 // except to a loopback server. Provider presets are in providers.go, the

@@ -881,7 +881,9 @@ func TestIdleReconnectCatchesUp(t *testing.T) {
 	})
 	inbox := filepath.Join(m.dir, "INBOX")
 	idles := func() int { return strings.Count(m.logs.String(), `msg=idle folder=INBOX`) }
-	lost := func() int { return strings.Count(m.logs.String(), `msg="idle: connection lost, reconnecting" folder=INBOX`) }
+	lost := func() int {
+		return strings.Count(m.logs.String(), `msg="idle: connection lost, reconnecting" folder=INBOX`)
+	}
 	waitFor(t, "IDLE to start", func() bool { return idles() == 1 })
 	msg := sample.Messages()[0]
 	// Kick every connection and deliver while IDLE waits to reconnect
