@@ -29,11 +29,9 @@ import (
 var storeOptions = &bolt.Options{Timeout: time.Second, NoFreelistSync: true}
 
 // openStore opens (creating if needed) the cache's meta.db. A damaged one
-// is moved aside and replaced by an empty store, and the cached bodies are
-// dropped with it: nothing would serve a wrong one (a body is reused only
-// for the same folder, UIDVALIDITY and UID, at its size), but whatever
-// damaged the store may have damaged bodies too, and no record vouches for
-// them any more. Everything is then fetched again from the server.
+// is moved aside and replaced by an empty store; of the cached bodies,
+// those that still match their hash are kept (see keepVerifiedBodies).
+// Everything else is then fetched again from the server.
 func openStore(dir string, log *slog.Logger) (*bolt.DB, error) {
 	path := filepath.Join(dir, "meta.db")
 	db, damage, err := openChecked(path)
@@ -45,15 +43,42 @@ func openStore(dir string, log *slog.Logger) (*bolt.DB, error) {
 	if err := os.Rename(path, aside); err != nil {
 		return nil, fmt.Errorf("cache %s: meta.db is damaged (%v) and cannot be moved aside (%v): %s", dir, damage, err, howTo)
 	}
-	if err := os.RemoveAll(filepath.Join(dir, "bodies")); err != nil {
-		return nil, fmt.Errorf("cache %s: meta.db was damaged (%v) and the cached bodies cannot be removed (%v): %s", dir, damage, err, howTo)
+	log.Info("cache metadata damaged: checking the cached bodies against their hashes", "cache", dir)
+	kept, dropped, err := keepVerifiedBodies(filepath.Join(dir, "bodies"))
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: meta.db was damaged (%v) and the cached bodies cannot be checked (%v): %s", dir, damage, err, howTo)
 	}
 	db, err = bolt.Open(path, 0o600, storeOptions)
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: meta.db was damaged (%v) and a new one cannot be made (%v): %s", dir, damage, err, howTo)
 	}
-	log.Warn("cache metadata was damaged: moved aside; cached bodies dropped; everything is fetched again from the server", "cache", dir, "damaged", aside, "err", damage)
+	log.Warn("cache metadata was damaged: moved aside and rebuilt from the server; cached bodies that match their hash kept",
+		"cache", dir, "damaged", aside, "err", damage, "bodies_kept", kept, "bodies_dropped", dropped)
 	return db, nil
+}
+
+// keepVerifiedBodies removes from the bodies folder every file but the
+// bodies that match their stored hash, after the store was lost. A body
+// is still only ever served for its folder, UIDVALIDITY and UID, at its
+// size and date, which the server tells again; but whatever damaged the
+// store may have damaged bodies too, and the hash is now the only record
+// that vouches for them. Views are rendered again.
+func keepVerifiedBodies(bodies string) (kept, dropped int, err error) {
+	err = filepath.WalkDir(bodies, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == bodies {
+			return filepath.SkipDir // no bodies yet
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if filepath.Ext(p) == ".eml" && d.Type().IsRegular() && verifyFile(p) == nil {
+			kept++
+			return nil
+		}
+		dropped++
+		return os.Remove(p)
+	})
+	return kept, dropped, err
 }
 
 // openChecked opens the store at path, checking it first. A damaged store

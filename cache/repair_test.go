@@ -135,19 +135,20 @@ func TestDamagedStoreIsRebuilt(t *testing.T) {
 	noticed := 0
 	for n, d := range damages {
 		t.Run(d.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(pristine)); err != nil {
-				t.Fatal(err)
-			}
+			dir := filled(t, src) // as pristine (a copy would lose hashes and mtimes)
 			path := filepath.Join(dir, "meta.db")
 			d.do(t, path, rand.New(rand.NewSource(int64(n))))
 
 			var logs bytes.Buffer
+			fetched := src.fetches
 			c, err := cache.Open(dir, src, slogTo(&logs))
 			if err != nil {
 				t.Fatalf("open a damaged cache: %v", err)
 			}
 			readAll(t, c, src)
+			if n := src.fetches - fetched; n != 0 {
+				t.Errorf("%d bodies fetched again, though they match their hashes", n)
+			}
 			if _, err := c.Sync(context.Background(), "INBOX"); err != nil {
 				t.Fatal(err)
 			}
@@ -198,6 +199,41 @@ func usedPages(db []byte) int64 {
 		meta = db[4096:]
 	}
 	return int64(binary.LittleEndian.Uint64(meta[pgid:]))
+}
+
+// TestRebuildDropsDamagedBodies: after the store was lost, a body that no
+// longer matches its hash is not served, even with its size and mtime
+// right; the others are kept.
+func TestRebuildDropsDamagedBodies(t *testing.T) {
+	src := bigFake()
+	dir := filled(t, src)
+	garble(t, filepath.Join(dir, "meta.db"), 0, 2*4096, rand.New(rand.NewSource(1)))
+	emls, _ := filepath.Glob(filepath.Join(dir, "bodies", "*", "*", "*.eml"))
+	if len(emls) != len(src.bodies) {
+		t.Fatalf("%d bodies cached, want %d", len(emls), len(src.bodies))
+	}
+	for _, p := range emls[:2] {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		garble(t, p, fi.Size()/2, 1, rand.New(rand.NewSource(2)))
+		os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	}
+	fetched := src.fetches
+	var logs bytes.Buffer
+	c, err := cache.Open(dir, src, slogTo(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	readAll(t, c, src)
+	if n := src.fetches - fetched; n != 2 {
+		t.Errorf("%d bodies fetched after the rebuild, want the 2 damaged ones", n)
+	}
+	if !strings.Contains(logs.String(), "bodies_kept="+fmt.Sprint(len(emls)-2)+" bodies_dropped=2") {
+		t.Errorf("the rebuild does not say what it kept:\n%s", logs.String())
+	}
 }
 
 // TestStaleTemporariesAreRemoved: the temporary files a killed download
