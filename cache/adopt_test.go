@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,7 +46,8 @@ func TestUIDValidityChangeKeepsOnlyTheSameBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	c, err := cache.Open(t.TempDir(), src, nil)
+	dir := t.TempDir()
+	c, err := cache.Open(dir, src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +72,25 @@ func TestUIDValidityChangeKeepsOnlyTheSameBodies(t *testing.T) {
 		}
 	}
 	exact("before")
+	// One ordinary body changes on disk, its size and mtime kept.
+	msgs, _ := c.Messages(ctx, "INBOX")
+	damaged, _ := filepath.Glob(filepath.Join(dir, "bodies", "*", fmt.Sprint(msgs[0].UIDValidity), fmt.Sprint(msgs[0].UID)+".eml"))
+	if len(damaged) != 1 {
+		t.Fatalf("no cached body of UID %d: %v", msgs[0].UID, damaged)
+	}
+	fi, err := os.Stat(damaged[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(damaged[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	f.ReadAt(b, fi.Size()-3) // in the body, past the header
+	f.WriteAt([]byte{b[0] ^ 1}, fi.Size()-3)
+	f.Close()
+	os.Chtimes(damaged[0], fi.ModTime(), fi.ModTime())
 
 	srv.Expunge(t, "INBOX", replaced)
 	srv.Append(t, "INBOX", lookAlike("again", "relay-2", "Later delivery."), date)
@@ -82,8 +104,9 @@ func TestUIDValidityChangeKeepsOnlyTheSameBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	exact("after the renumbering")
-	// The twins and the replacement are downloaded; the rest is kept.
-	if n := src.BodyFetches() - fetched; n != 3 {
-		t.Errorf("%d bodies downloaded after the renumbering, want 3 (the look-alikes)", n)
+	// The twins, the replacement and the damaged body are downloaded;
+	// the rest is kept.
+	if n := src.BodyFetches() - fetched; n != 4 {
+		t.Errorf("%d bodies downloaded after the renumbering, want 4 (the look-alikes and the damaged one)", n)
 	}
 }

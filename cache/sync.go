@@ -173,8 +173,10 @@ func diffMsgs(old, cur []Msg) (added, removed []Msg) {
 // INTERNALDATE, no other old or new message shares these (look-alikes
 // could swap bodies), and the server's header section of the new message
 // equals the cached body's, byte for byte (Received lines, DKIM signatures
-// with their body hashes and the like tell look-alikes apart). Every other
-// body is dropped, to be downloaded again when read.
+// with their body hashes and the like tell look-alikes apart). The body
+// must also still match its stored hash. Every other body is dropped, to
+// be downloaded again when read. An adopted body keeps its file, with its
+// hash and its mtime (the INTERNALDATE, which is part of the match).
 func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uint32, cur []Meta) {
 	defer os.RemoveAll(c.uvDir(folder, oldUV))
 	old, err := loadMsgs(c.db, folder) // still the records of oldUV
@@ -221,7 +223,7 @@ func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uin
 		}
 		for _, uid := range batch {
 			to := c.bodyPath(folder, newUV, uid)
-			if h, ok := headers[uid]; ok && beginsWithHeader(from[uid], h) &&
+			if h, ok := headers[uid]; ok && beginsWithHeader(from[uid], h) && verifyFile(from[uid]) == nil &&
 				os.MkdirAll(dirOf(to), 0o700) == nil && os.Rename(from[uid], to) == nil {
 				adopted++
 			}
