@@ -22,8 +22,9 @@ import (
 // bbolt panic when it reads the broken page, possibly much later and in the
 // middle of a read of the mounted tree. So Open checks the whole store
 // first, with every fault turned into an error, and replaces a damaged
-// store by an empty one: everything in it is refetched from the server.
-// The damaged file is kept beside it (meta.db.damaged-TIME) for a look.
+// store by an empty one, which is filled again from the server; cached
+// bodies that match their hash are kept. The damaged file is kept beside
+// it (meta.db.damaged-TIME) for a look.
 
 // storeOptions are the options meta.db is always opened with.
 var storeOptions = &bolt.Options{Timeout: time.Second, NoFreelistSync: true}
@@ -39,14 +40,16 @@ func openStore(dir string, log *slog.Logger) (*bolt.DB, error) {
 		return db, err
 	}
 	howTo := fmt.Sprintf("remove %s to start the cache afresh", dir)
-	aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
-	if err := os.Rename(path, aside); err != nil {
-		return nil, fmt.Errorf("cache %s: meta.db is damaged (%v) and cannot be moved aside (%v): %s", dir, damage, err, howTo)
-	}
+	// The bodies first: should this be interrupted, the damaged store is
+	// still there, and the next open checks them again.
 	log.Info("cache metadata damaged: checking the cached bodies against their hashes", "cache", dir)
 	kept, dropped, err := keepVerifiedBodies(filepath.Join(dir, "bodies"))
 	if err != nil {
-		return nil, fmt.Errorf("cache %s: meta.db was damaged (%v) and the cached bodies cannot be checked (%v): %s", dir, damage, err, howTo)
+		return nil, fmt.Errorf("cache %s: meta.db is damaged (%v) and the cached bodies cannot be checked (%v): %s", dir, damage, err, howTo)
+	}
+	aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
+	if err := os.Rename(path, aside); err != nil {
+		return nil, fmt.Errorf("cache %s: meta.db is damaged (%v) and cannot be moved aside (%v): %s", dir, damage, err, howTo)
 	}
 	db, err = bolt.Open(path, 0o600, storeOptions)
 	if err != nil {
