@@ -553,3 +553,43 @@ func TestSyncRebuildsDamagedCache(t *testing.T) {
 		t.Errorf("the mount downloaded %d bodies after the rebuild, want 0", n)
 	}
 }
+
+// TestSyncAfterKillLeavesNoTemporaries: a sync killed with SIGKILL in the
+// middle of a download leaves its temporary file; the next run removes it
+// and stores every body whole.
+func TestSyncAfterKillLeavesNoTemporaries(t *testing.T) {
+	srv := seed(t, sample.Big(2<<20))
+	want := messageCount(srv)
+	slow := slowProxy(t, srv.Addr, 1<<20)
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	parts := func() []string {
+		found, _ := filepath.Glob(filepath.Join(cacheDir, "bodies", "*", "*", ".part-*"))
+		return found
+	}
+
+	cmd := syncCommand(srv, slow, cacheDir, "--workers", "1")
+	_, done := start(t, cmd)
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitFor(t, "a download under way", func() bool { return len(parts()) > 0 })
+	cmd.Process.Kill()
+	<-done
+	left := parts()
+	if len(left) == 0 {
+		t.Fatal("the killed sync left no temporary file: nothing to clean up")
+	}
+
+	if code, out := syncBinary(t, srv, "", cacheDir); code != 0 {
+		t.Fatalf("sync after the kill: exit %d\n%s", code, out)
+	}
+	for _, p := range left {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s still there after the next sync", p)
+		}
+	}
+	if found := parts(); len(found) > 0 {
+		t.Errorf("temporary files in the cache: %v", found)
+	}
+	if emls, _ := filepath.Glob(filepath.Join(cacheDir, "bodies", "*", "*", "*.eml")); len(emls) != want {
+		t.Errorf("%d bodies cached, want %d", len(emls), want)
+	}
+}
