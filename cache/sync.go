@@ -115,7 +115,9 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	st.Messages = uint32(len(msgs))
 
 	if reset && old.UIDValidity != 0 {
-		c.adoptBodies(ctx, info.Name, old.UIDValidity, st.UIDValidity, added)
+		if err := c.adoptBodies(ctx, info.Name, old.UIDValidity, st.UIDValidity, added); err != nil {
+			return false, err
+		}
 	}
 	if err := storeSync(c.db, folderRec{Info: info, Status: st}, reset, added, del); err != nil {
 		return false, err
@@ -177,11 +179,13 @@ func diffMsgs(old, cur []Msg) (added, removed []Msg) {
 // must also still match its stored hash. Every other body is dropped, to
 // be downloaded again when read. An adopted body keeps its file, with its
 // hash and its mtime (the INTERNALDATE, which is part of the match).
-func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uint32, cur []Meta) {
-	defer os.RemoveAll(c.uvDir(folder, oldUV))
+//
+// It fails only when ctx ended; the next sync then takes up the rest.
+func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uint32, cur []Meta) error {
 	old, err := loadMsgs(c.db, folder) // still the records of oldUV
 	if err != nil {
-		return
+		os.RemoveAll(c.uvDir(folder, oldUV))
+		return nil
 	}
 	type key struct {
 		id   string
@@ -217,6 +221,9 @@ func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uin
 		batch := uids[:min(len(uids), headerBatch)]
 		uids = uids[len(batch):]
 		headers, err := c.src.FetchHeaders(ctx, folder, newUV, batch)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			c.log.Warn("cannot compare headers: cached bodies dropped", "folder", folder, "bodies", len(batch)+len(uids), "err", err)
 			break
@@ -229,7 +236,9 @@ func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uin
 			}
 		}
 	}
+	os.RemoveAll(c.uvDir(folder, oldUV))
 	c.log.Info("UIDVALIDITY changed", "folder", folder, "old", oldUV, "new", newUV, "bodies_kept", adopted)
+	return nil
 }
 
 // headerBatch is how many header sections adoptBodies asks for at once,
