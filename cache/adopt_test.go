@@ -110,3 +110,34 @@ func TestUIDValidityChangeKeepsOnlyTheSameBodies(t *testing.T) {
 		t.Errorf("%d bodies downloaded after the renumbering, want 4 (the look-alikes and the damaged one)", n)
 	}
 }
+
+// TestRenumberingCutShortKeepsBodies: a sync after a UIDVALIDITY change
+// whose context ends while it compares headers changes nothing; the next
+// sync keeps every body.
+func TestRenumberingCutShortKeepsBodies(t *testing.T) {
+	src := bigFake()
+	for uid, b := range src.bodies {
+		src.bodies[uid] = fmt.Appendf(nil, "Message-ID: <%d@example>\r\n%s", uid, b)
+	}
+	dir := filled(t, src)
+	c, err := cache.Open(dir, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	src.renumbered = true
+	ctx, cancel := context.WithCancel(context.Background())
+	src.onHeaders = func() error { cancel(); return ctx.Err() }
+	if _, err := c.Sync(ctx, "INBOX"); err == nil {
+		t.Fatal("a sync whose context ended succeeded")
+	}
+	src.onHeaders = nil
+	fetched := src.fetches
+	readAll(t, c, src)
+	if n := src.fetches - fetched; n != 0 {
+		t.Errorf("%d bodies downloaded after the renumbering, want 0", n)
+	}
+	if msgs, _ := c.Messages(context.Background(), "INBOX"); len(msgs) == 0 || msgs[0].UIDValidity != 10 {
+		t.Errorf("not renumbered: %v", msgs)
+	}
+}
