@@ -30,6 +30,10 @@ type Source interface {
 	// connection). Messages no longer on the server are left out without
 	// an error.
 	FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uid uint32, r io.Reader) error) error
+	// FetchHeaders returns the messages' header sections (BODY.PEEK[HEADER]:
+	// the bytes up to and including the blank line after the header), in
+	// one command. Messages no longer on the server are left out.
+	FetchHeaders(ctx context.Context, folder string, uidValidity uint32, uids []uint32) (map[uint32][]byte, error)
 	// FetchPart writes bytes [off, off+n) of one message's body to w and
 	// returns how many it wrote; fewer than n means the body ends there.
 	// It fails unless the part arrived whole; what w took then is void.
@@ -37,7 +41,9 @@ type Source interface {
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP
-// IDLE). Watch calls changed (which must not block) until ctx ends.
+// IDLE). Watch calls changed (which must not block) until ctx ends, and
+// also each time watching (re)starts, since changes made while it was not
+// watching went unreported.
 type Watcher interface {
 	Watch(ctx context.Context, folder string, changed func()) error
 }
