@@ -149,8 +149,14 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 
 // dialWith is dial with a handler for what the server sends unasked.
 func dialWith(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*conn, error) {
+	return dialVia(ctx, cfg, h, nil)
+}
+
+// dialVia is dialWith with wrap, if not nil, put between the plain (after
+// TLS) stream and go-imap: see framed.go.
+func dialVia(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*conn, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := connect(ctx, cfg, h)
+		c, err := connect(ctx, cfg, h, wrap)
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +175,13 @@ func dialWith(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHand
 }
 
 // connect opens one connection, sets up TLS and waits for the greeting.
-func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
+// With wrap, STARTTLS is done here rather than by go-imap, which would
+// leave no place for wrap.
+func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*imapclient.Client, error) {
+	ownTLS := wrap != nil
+	if wrap == nil {
+		wrap = func(nc net.Conn) net.Conn { return nc }
+	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -188,15 +200,22 @@ func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandl
 			raw.Close()
 			return nil, fmt.Errorf("TLS with %s failed: %w (for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
-		c = imapclient.New(tconn, opts)
+		c = imapclient.New(wrap(tconn), opts)
 	case TLSStartTLS:
-		c, err = imapclient.NewStartTLS(raw, opts)
+		if ownTLS {
+			var tconn net.Conn
+			if tconn, err = startTLS(ctx, raw, tc); err == nil {
+				c = imapclient.New(wrap(tconn), opts)
+			}
+		} else {
+			c, err = imapclient.NewStartTLS(raw, opts)
+		}
 		if err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("STARTTLS with %s failed: %w (the server must offer STARTTLS; for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
 	default:
-		c = imapclient.New(raw, opts)
+		c = imapclient.New(wrap(raw), opts)
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
