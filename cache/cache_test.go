@@ -185,7 +185,7 @@ func TestCacheIsPrivate(t *testing.T) {
 func TestFillDownloadsEverythingOnce(t *testing.T) {
 	c, src := open(t, t.TempDir())
 	var last cache.Progress
-	if err := c.Fill(context.Background(), 3, func(p cache.Progress) { last = p }); err != nil {
+	if err := c.Fill(context.Background(), 3, false, func(p cache.Progress) { last = p }); err != nil {
 		t.Fatal(err)
 	}
 	n := int64(len(sample.Messages()))
@@ -195,7 +195,7 @@ func TestFillDownloadsEverythingOnce(t *testing.T) {
 	if got := src.BodyFetches(); got != n {
 		t.Errorf("%d fetches, want %d", got, n)
 	}
-	if err := c.Fill(context.Background(), 3, nil); err != nil {
+	if err := c.Fill(context.Background(), 3, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := src.BodyFetches(); got != n {

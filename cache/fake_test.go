@@ -3,6 +3,7 @@ package cache_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"testing"
@@ -16,6 +17,9 @@ type fakeSource struct {
 	bodies   map[uint32][]byte
 	sizeLie  int64
 	expunged bool // UIDNEXT stays above the highest UID
+
+	fetches, parts int // FetchBodies items and FetchPart calls served
+	cutParts       int // the next FetchPart calls fail after half the part
 }
 
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
@@ -58,11 +62,26 @@ func (s *fakeSource) UIDs(context.Context, string, uint32) ([]uint32, error) {
 
 func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []uint32, fn func(uint32, io.Reader) error) error {
 	for _, uid := range uids {
+		s.fetches++
 		if err := fn(uid, bytes.NewReader(s.bodies[uid])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *fakeSource) FetchPart(_ context.Context, _ string, _, uid uint32, off, n int64, w io.Writer) (int64, error) {
+	b := s.bodies[uid]
+	b = b[min(off, int64(len(b))):]
+	b = b[:min(n, int64(len(b)))]
+	s.parts++
+	if s.cutParts > 0 {
+		s.cutParts--
+		w.Write(b[:len(b)/2])
+		return 0, io.ErrUnexpectedEOF
+	}
+	m, err := w.Write(b)
+	return int64(m), err
 }
 
 func TestWrongServerSizeIsCorrected(t *testing.T) {
@@ -83,6 +102,11 @@ func TestWrongServerSizeIsCorrected(t *testing.T) {
 		t.Fatalf("messages: %v %v", msgs, err)
 	}
 	m := msgs[0]
+	// The file system showed the wrong size: the read that finds out fails.
+	if _, err := c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID); !errors.Is(err, cache.ErrSizeChanged) {
+		t.Fatalf("first open: %v, want ErrSizeChanged", err)
+	}
+	m, _ = c.Message("INBOX", m.UIDValidity, m.UID)
 	f, err := c.OpenBody(ctx, "INBOX", m.UIDValidity, m.UID)
 	if err != nil {
 		t.Fatal(err)

@@ -13,13 +13,16 @@ type Progress struct {
 	Messages, MessagesDone int
 	Bytes, BytesDone       int64
 	Failed                 int
+	Damaged                int // cached bodies that failed their hash (with verify)
 }
 
 // Fill syncs every folder and downloads every body the cache lacks, with
 // workers goroutines at once, calling report after each message (from one
-// goroutine at a time). What was downloaded stays when ctx ends, so a later
-// Fill resumes. Failures do not stop it; they are returned together.
-func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) error {
+// goroutine at a time). With verify, every cached body is first checked
+// against its hash, and one that fails is downloaded again. What was
+// downloaded stays when ctx ends, so a later Fill resumes. Failures do not
+// stop it; they are returned together.
+func (c *Cache) Fill(ctx context.Context, workers int, verify bool, report func(Progress)) error {
 	syncErr := c.SyncAll(ctx)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -67,16 +70,27 @@ func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) er
 		go func() {
 			defer wg.Done()
 			for j := range next {
+				damaged := 0
+				if verify {
+					for _, m := range j.msgs {
+						if c.haveBody(j.folder, m) && c.VerifyBody(j.folder, m) != nil {
+							damaged++
+						}
+					}
+				}
 				c.prefetch(ctx, j.folder, j.msgs)
 				for _, m := range j.msgs {
 					if ctx.Err() != nil {
 						break // not done: left for the next Fill
 					}
 					// Cheap when the batch brought it; fetches it again (and
-					// reports why) when it did not.
+					// reports why) when it did not. A size that changed is
+					// no failure here: the body is now cached.
 					f, err := c.OpenBody(ctx, j.folder, m.UIDValidity, m.UID)
 					if err == nil {
 						f.Close()
+					} else if errors.Is(err, ErrSizeChanged) {
+						err = nil
 					} else if ctx.Err() != nil {
 						break // not done: left for the next Fill
 					}
@@ -84,6 +98,8 @@ func (c *Cache) Fill(ctx context.Context, workers int, report func(Progress)) er
 					p.Folder = j.folder
 					p.MessagesDone++
 					p.BytesDone += m.Size
+					p.Damaged += damaged
+					damaged = 0
 					if err != nil && ctx.Err() == nil {
 						p.Failed++
 						errs = append(errs, fmt.Errorf("%q %s: %w", j.folder, m.Stem, err))

@@ -81,7 +81,7 @@ func (c *Cache) prefetch(ctx context.Context, folder string, msgs []Msg) {
 	var todo []Msg
 	flights := map[uint32]*flight{}
 	for _, m := range msgs {
-		if c.isComplete(folder, m) {
+		if c.haveBody(folder, m) {
 			continue
 		}
 		if fl := c.flights.claim(c.bodyPath(folder, m.UIDValidity, m.UID)); fl != nil {

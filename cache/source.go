@@ -24,10 +24,16 @@ type Source interface {
 	// UIDs lists the UIDs the mailbox holds now.
 	UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error)
 	// FetchBodies streams the messages' exact bytes (BODY.PEEK[]) to fn,
-	// in one command, in any order. A message whose fn call failed midway
-	// (the connection broke) may be passed to fn again from the start.
-	// Messages no longer on the server are left out without an error.
+	// in one command, in any order. A body handed to fn counts only if
+	// FetchBodies then returns nil: a reader that ends early fails, and a
+	// message may be passed to fn again from the start (after a lost
+	// connection). Messages no longer on the server are left out without
+	// an error.
 	FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uid uint32, r io.Reader) error) error
+	// FetchPart writes bytes [off, off+n) of one message's body to w and
+	// returns how many it wrote; fewer than n means the body ends there.
+	// It fails unless the part arrived whole; what w took then is void.
+	FetchPart(ctx context.Context, folder string, uidValidity, uid uint32, off, n int64, w io.Writer) (int64, error)
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP
@@ -66,4 +72,8 @@ var (
 	ErrGone = errors.New("no longer on the server")
 	// ErrNotFound means there is no such folder or message in the cache.
 	ErrNotFound = errors.New("not found")
+	// ErrSizeChanged means a message's body turned out to have another
+	// size than the one shown for its file: the read that found out fails
+	// (the file system was told the new size), the next one succeeds.
+	ErrSizeChanged = errors.New("message size differs from the size the server announced; read the file again")
 )

@@ -129,14 +129,14 @@ func (c *Cache) OpenView(ctx context.Context, folder string, uv, uid uint32, for
 	}
 	path := c.viewPath(folder, uv, uid, format)
 	if size, ok := c.KnownViewSize(folder, uv, uid, format); ok {
-		if file, ok := openComplete(path, size); ok {
+		if file, ok := openSized(path, size); ok {
 			return file, nil
 		}
 	}
 	c.renderAhead(folder, m, format)
 	err := c.flights.do(ctx, path, func() error {
 		if size, ok := c.KnownViewSize(folder, uv, uid, format); ok {
-			if file, ok := openComplete(path, size); ok {
+			if file, ok := openSized(path, size); ok {
 				file.Close()
 				return nil
 			}
@@ -187,7 +187,11 @@ func (c *Cache) renderView(folder string, uv, uid uint32, format, path string) e
 	if err != nil {
 		return err
 	}
-	body, err := c.OpenBody(c.ctx, folder, uv, uid)
+	m, ok := c.Message(folder, uv, uid)
+	if !ok {
+		return fmt.Errorf("%q UID %d: %w", folder, uid, ErrGone)
+	}
+	body, _, err := c.openBody(c.ctx, folder, m)
 	if err != nil {
 		return err
 	}

@@ -100,30 +100,35 @@ var (
 // path is the file's path for log lines.
 func (f *fileNode) path() string { return f.Path(nil) }
 
-// Getattr gives exact sizes: a view never rendered is rendered here.
+// Getattr gives exact sizes: a view never rendered is rendered here, and
+// a message the server says is empty is fetched (the kernel never reads
+// a file of size 0).
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	msg, en := f.message()
 	if en != 0 {
 		return en
 	}
-	size := msg.Size
-	if f.formatID != emlFormat {
-		var err error
+	var size int64
+	var err error
+	if f.formatID == emlFormat {
+		size, err = f.acct.store.BodySize(ctx, f.folder, f.uv, f.uid)
+	} else {
 		size, err = f.acct.store.ViewSize(ctx, f.folder, f.uv, f.uid, f.format().ext)
-		if err != nil {
-			return errno(f.acct.m.log, "stat", f.path(), err)
-		}
+	}
+	if err != nil {
+		return errno(f.acct.m.log, "stat", f.path(), err)
 	}
 	f.fill(&out.Attr, msg, size)
 	out.SetTimeout(attrTimeout)
 	return 0
 }
 
-// lookupAttr fills what a lookup returns without rendering: for a view
-// not yet rendered, the size is unknown and the kernel is told not to keep
-// the attributes, so the next stat asks Getattr, which renders.
+// lookupAttr fills what a lookup returns without rendering or fetching:
+// for a view not yet rendered, or a message of announced size 0, the size
+// is unknown and the kernel is told not to keep the attributes, so the
+// next stat asks Getattr, which renders or fetches.
 func (f *fileNode) lookupAttr(out *fuse.EntryOut, msg cache.Msg) {
-	size, known := msg.Size, true
+	size, known := msg.Size, msg.Size > 0
 	if f.formatID != emlFormat {
 		size, known = f.acct.store.KnownViewSize(f.folder, f.uv, f.uid, f.format().ext)
 	}

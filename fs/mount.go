@@ -21,7 +21,11 @@ type Store interface {
 	Messages(ctx context.Context, folder string) ([]cache.Msg, error)
 	Lookup(folder, stem string) (cache.Msg, bool)
 	Message(folder string, uidValidity, uid uint32) (cache.Msg, bool)
+	// OpenBody fails with cache.ErrSizeChanged when the body turned out
+	// to have another size than the one shown; BodySize fetches the body
+	// when its announced size is not to be trusted.
 	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
+	BodySize(ctx context.Context, folder string, uidValidity, uid uint32) (int64, error)
 	// Views (html, pdf, txt): KnownViewSize never renders; the others
 	// render on first need.
 	KnownViewSize(folder string, uidValidity, uid uint32, format string) (int64, bool)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -32,6 +33,11 @@ type Config struct {
 	User     string
 	Password string // for Auth "password"; never logged or put into an error
 	Conns    int    // connections at most; default 4
+
+	// StallTimeout is how long an operation may go without progress
+	// before its connection is closed and it fails (stall.go); default
+	// 2 minutes. The total time of an operation is never limited.
+	StallTimeout time.Duration
 
 	// TokenCmd is a command (run with sh -c) printing an OAuth2 access
 	// token. It is run when the first connection logs in, again when the
@@ -62,6 +68,9 @@ func (c *Config) normalize() error {
 	}
 	if c.Conns <= 0 {
 		c.Conns = 4
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 2 * time.Minute
 	}
 	port := ""
 	switch c.TLS {
@@ -138,11 +147,49 @@ type conn struct {
 	c           *imapclient.Client
 	selected    string
 	uidValidity uint32
+
+	dog    atomic.Pointer[watchdog] // of the operation running on it, if any
+	useful atomic.Bool              // only progress() counts, not every byte
 }
 
-// dial opens and logs in one connection. The dial obeys ctx; later commands
-// are bounded by go-imap's own read timeouts. A refused OAuth2 token is
-// fetched again and the login tried once more, on a fresh connection.
+func newConn(c *imapclient.Client, raw *idleConn) *conn {
+	cn := &conn{c: c}
+	raw.onBytes = func() {
+		if !cn.useful.Load() {
+			cn.progress()
+		}
+	}
+	return cn
+}
+
+// progress tells the running operation's watchdog that it moved on.
+func (cn *conn) progress() {
+	if w := cn.dog.Load(); w != nil {
+		w.kick()
+	}
+}
+
+// usefulOnly says whether bytes alone count as progress (false) or only
+// what the operation reports with progress (true).
+func (cn *conn) usefulOnly(on bool) { cn.useful.Store(on) }
+
+// watch starts a watchdog that closes the connection when the operation
+// makes no progress for limit; the returned function ends the watch and
+// reports whether it fired.
+func (cn *conn) watch(limit time.Duration) func() bool {
+	w := newWatchdog(limit, cn.close)
+	cn.dog.Store(w)
+	return func() bool {
+		cn.dog.Store(nil)
+		cn.usefulOnly(false)
+		return w.stop()
+	}
+}
+
+// dial opens and logs in one connection. The dial obeys ctx and must be
+// done within Config.StallTimeout; later commands are watched by run. A
+// refused OAuth2 token is fetched again and the login tried once more, on
+// a fresh connection.
 func dial(ctx context.Context, cfg *Config) (*conn, error) {
 	return dialWith(ctx, cfg, nil)
 }
@@ -154,19 +201,23 @@ func dialWith(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHand
 
 // dialVia is dialWith with wrap, if not nil, put between the plain (after
 // TLS) stream and go-imap: see framed.go.
-func dialVia(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*conn, error) {
+func dialVia(parent context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*conn, error) {
+	ctx, cancel := context.WithTimeout(parent, cfg.StallTimeout)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
-		c, err := connect(ctx, cfg, h, wrap)
-		if err != nil {
-			return nil, err
-		}
-		stop := context.AfterFunc(ctx, func() { c.Close() })
-		err = login(ctx, c, cfg, attempt == 0)
-		stop()
+		c, raw, err := connect(ctx, cfg, h, wrap)
 		if err == nil {
-			return &conn{c: c}, nil
+			stop := context.AfterFunc(ctx, func() { c.Close() })
+			err = login(ctx, c, cfg, attempt == 0)
+			stop()
+			if err == nil {
+				return newConn(c, raw), nil
+			}
+			c.Close()
 		}
-		c.Close()
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%s did not finish the login within %s: %w (check --server and the network)", cfg.Addr, cfg.StallTimeout, err)
+		}
 		if errors.Is(err, errRetryToken) {
 			continue
 		}
@@ -177,20 +228,21 @@ func dialVia(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandl
 // connect opens one connection, sets up TLS and waits for the greeting.
 // With wrap, STARTTLS is done here rather than by go-imap, which would
 // leave no place for wrap.
-func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*imapclient.Client, error) {
+func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*imapclient.Client, *idleConn, error) {
 	ownTLS := wrap != nil
 	if wrap == nil {
 		wrap = func(nc net.Conn) net.Conn { return nc }
 	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &net.Dialer{Timeout: 15 * time.Second}
-	raw, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	tcp, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach %s: %w (check --server and the network)", cfg.Addr, unwrapNet(err))
+		return nil, nil, fmt.Errorf("cannot reach %s: %w (check --server and the network)", cfg.Addr, unwrapNet(err))
 	}
+	raw := &idleConn{Conn: tcp}
 	opts := &imapclient.Options{TLSConfig: tc, UnilateralDataHandler: h}
 	var c *imapclient.Client
 	switch cfg.TLS {
@@ -198,7 +250,7 @@ func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandl
 		tconn := tls.Client(raw, tc)
 		if err := tconn.HandshakeContext(ctx); err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("TLS with %s failed: %w (for a private CA use --tls-ca FILE)", cfg.Addr, err)
+			return nil, nil, fmt.Errorf("TLS with %s failed: %w (for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
 		c = imapclient.New(wrap(tconn), opts)
 	case TLSStartTLS:
@@ -212,7 +264,7 @@ func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandl
 		}
 		if err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("STARTTLS with %s failed: %w (the server must offer STARTTLS; for a private CA use --tls-ca FILE)", cfg.Addr, err)
+			return nil, nil, fmt.Errorf("STARTTLS with %s failed: %w (the server must offer STARTTLS; for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
 	default:
 		c = imapclient.New(wrap(raw), opts)
@@ -221,9 +273,9 @@ func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandl
 	defer stop()
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("greeting from %s: %w", cfg.Addr, err)
+		return nil, nil, fmt.Errorf("greeting from %s: %w", cfg.Addr, err)
 	}
-	return c, nil
+	return c, raw, nil
 }
 
 // unwrapNet drops the repetition in net errors ("dial tcp ADDR: connect: X").
@@ -318,4 +370,36 @@ func (cn *conn) broken() bool {
 	default:
 		return false
 	}
+}
+
+// run runs op on a pooled connection, watched for stalls, up to attempts
+// times while the connection breaks under it.
+func (s *Source) run(ctx context.Context, what, folder string, attempts int, op func(cn *conn) error) error {
+	var err error
+	for attempt := 0; attempt < attempts; attempt++ {
+		var cn *conn
+		cn, err = s.get(ctx, folder)
+		if err != nil {
+			return err
+		}
+		stop := context.AfterFunc(ctx, cn.close)
+		endWatch := cn.watch(s.cfg.StallTimeout)
+		err = op(cn)
+		if endWatch() {
+			err = fmt.Errorf("%s: no progress for %s, connection closed (the server stalls or repeats itself): %w", what, s.cfg.StallTimeout, err)
+		}
+		stop()
+		broken := cn.broken()
+		s.put(cn)
+		if err == nil || !broken || ctx.Err() != nil {
+			break
+		}
+		if attempt+1 < attempts {
+			s.log.Warn("connection lost, retrying", "op", what, "err", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }

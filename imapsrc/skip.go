@@ -197,7 +197,11 @@ func (s *Source) onFramed(ctx context.Context, skip map[string]bool, want func([
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, cn.close)
+	endWatch := cn.watch(s.cfg.StallTimeout)
 	err = op(cn)
+	if endWatch() {
+		return nil, fmt.Errorf("no progress for %s, connection closed: %w", s.cfg.StallTimeout, err)
+	}
 	stop()
 	if err == nil {
 		cn.c.Logout().Wait()

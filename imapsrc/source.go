@@ -132,27 +132,7 @@ func (s *Source) put(cn *conn) {
 // restart, kick, unparsable response) is dropped and op is retried once on a
 // fresh one: every op here is a read, so a retry is safe.
 func (s *Source) do(ctx context.Context, what, folder string, op func(cn *conn) error) error {
-	var err error
-	for attempt := 0; attempt < 2; attempt++ {
-		var cn *conn
-		cn, err = s.get(ctx, folder)
-		if err != nil {
-			return err
-		}
-		stop := context.AfterFunc(ctx, cn.close)
-		err = op(cn)
-		stop()
-		broken := cn.broken()
-		s.put(cn)
-		if err == nil || !broken || ctx.Err() != nil {
-			break
-		}
-		s.log.Warn("connection lost, retrying", "op", what, "err", err)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
+	return s.run(ctx, what, folder, 2, op)
 }
 
 // Folders implements cache.Source. A folder the server lists in a form

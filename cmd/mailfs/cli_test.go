@@ -137,7 +137,7 @@ func TestVersion(t *testing.T) {
 func TestCommandFlags(t *testing.T) {
 	want := map[string][]string{
 		"mount":           {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "formats", "poll", "log-level", "demo"},
-		"sync":            {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "workers", "log-level"},
+		"sync":            {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "workers", "verify", "log-level"},
 		"umount":          {"lazy"},
 		"accounts import": {"config", "replace"},
 	}

@@ -287,6 +287,9 @@ func (o *syncOutput) done(pr *progress, err error, log *slog.Logger) {
 		"account", pr.name, "folders", pr.folders, "messages", pr.p.Messages,
 		"size", formatSize(pr.p.Bytes), "took", pr.elapsed().String(), "failed", pr.p.Failed,
 	}
+	if pr.p.Damaged > 0 {
+		attrs = append(attrs, "damaged_refetched", pr.p.Damaged)
+	}
 	if err != nil {
 		log.Warn("sync done with errors", attrs...)
 		return

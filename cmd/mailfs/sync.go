@@ -50,6 +50,7 @@ Examples:
   mailfs sync --config ~/.config/mailfs/config.toml --account work
   MAILFS_PASSWORD=secret mailfs sync --server imap.example.com --user me --cache ~/mailcache
   mailfs sync --log-level warn          (quiet unless something fails: for cron)
+  mailfs sync --verify                  (also re-read the whole cache and repair it)
 
   a crontab line (crontab -e), every night at 03:17:
   17 3 * * * $HOME/go/bin/mailfs sync --log-level warn
@@ -60,6 +61,7 @@ Flags:
 type syncFlags struct {
 	accountFlags
 	workers  int
+	verify   bool
 	logLevel string
 }
 
@@ -71,6 +73,7 @@ func newSyncFlagSet(f *syncFlags) *flag.FlagSet {
 	}
 	f.register(fl)
 	fl.IntVar(&f.workers, "workers", 0, "messages downloaded at once per account (default: the account's conns)")
+	fl.BoolVar(&f.verify, "verify", false, "also check every cached message against the hash it was stored with, and download damaged ones again")
 	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal, where the progress line shows the rest)")
 	return fl
 }
@@ -168,7 +171,7 @@ func syncAccount(ctx context.Context, f syncFlags, acct []Account, name string, 
 	stopAbort := context.AfterFunc(ctx, func() { o.cache.Close() })
 	defer stopAbort()
 	pr := newProgress(name, folderCounter(ctx, o.cache), time.Now())
-	res.fillErr = o.cache.Fill(ctx, workers, func(p cache.Progress) {
+	res.fillErr = o.cache.Fill(ctx, workers, f.verify, func(p cache.Progress) {
 		if ctx.Err() != nil {
 			return // Fill counts the messages it gives up on as done
 		}
