@@ -164,7 +164,10 @@ func fetchUID(resp string) (uint32, bool) {
 		return 0, false
 	}
 	uid, err := strconv.ParseUint(m[1], 10, 32)
-	return uint32(uid), err == nil && uid > 0
+	if err != nil || uid == 0 {
+		return 0, false
+	}
+	return uint32(uid), true
 }
 
 // isFetchResponse reports whether resp begins "* N FETCH ".
@@ -199,14 +202,15 @@ func (s *Source) onFramed(ctx context.Context, skip map[string]bool, want func([
 	stop := context.AfterFunc(ctx, cn.close)
 	endWatch := cn.watch(s.cfg.StallTimeout)
 	err = op(cn)
-	if endWatch() {
-		return nil, fmt.Errorf("no progress for %s, connection closed: %w", s.cfg.StallTimeout, err)
-	}
+	stalled := endWatch()
 	stop()
 	if err == nil {
 		cn.c.Logout().Wait()
 	}
 	cn.close() // waits for go-imap's reader: fc is settled after it
+	if stalled {
+		return nil, fmt.Errorf("no progress for %s, connection closed: %w", s.cfg.StallTimeout, err)
+	}
 	if !brokeConn(ctx, err) {
 		return nil, err
 	}
@@ -217,13 +221,13 @@ func (s *Source) onFramed(ctx context.Context, skip map[string]bool, want func([
 	return resp, err
 }
 
-// quoteResp shortens a raw response for a log line.
-func quoteResp(resp []byte) string {
+// shorten cuts a raw response for a log line (which quotes it).
+func shorten(resp []byte) string {
 	const max = 300
 	if len(resp) > max {
-		return fmt.Sprintf("%q…", resp[:max])
+		return string(resp[:max]) + "…"
 	}
-	return fmt.Sprintf("%q", resp)
+	return string(resp)
 }
 
 // listSkipping lists every folder on framed connections, leaving out (and
@@ -242,7 +246,7 @@ func (s *Source) listSkipping(ctx context.Context) ([]*imap.ListData, error) {
 		if bad == nil || !s.skips.addList(string(bad)) {
 			return nil, err
 		}
-		s.log.Warn("list: skipping a folder whose LIST response mailfs cannot read", "response", quoteResp(bad), "err", err)
+		s.log.Warn("list: skipping a folder whose LIST response mailfs cannot read", "response", shorten(bad), "err", err)
 	}
 	return nil, fmt.Errorf("list: more than %d folders named in a form mailfs cannot read", maxSkips)
 }
@@ -258,7 +262,7 @@ func (s *Source) fetchMetaSkipping(ctx context.Context, folder string, uv uint32
 		if bad == nil || !s.skips.addFetch(folder, uv, string(bad)) {
 			return err
 		}
-		args := []any{"folder", folder, "response", quoteResp(bad), "err", err}
+		args := []any{"folder", folder, "response", shorten(bad), "err", err}
 		if uid, ok := fetchUID(string(bad)); ok {
 			args = append(args, "uid", uid)
 		}
