@@ -14,6 +14,12 @@
 // a read, so a retry is safe. go-imap's client takes no context: an
 // operation whose context ends closes its connection.
 //
+// One bad item does not take down a listing: a LIST or FETCH response
+// go-imap cannot parse (a folder name that is not modified UTF-7, an
+// RFC822.SIZE of -5) is found on a framed connection, which hands go-imap
+// one response at a time, and then left out and reported once (skip.go,
+// framed.go).
+//
 // Logins use a password or an OAuth2 token (XOAUTH2, OAUTHBEARER; oauth.go)
 // and TLS that is always verified; a password is never sent in the clear
 // except to a loopback server. Provider presets are in providers.go, the

@@ -30,8 +30,8 @@ import (
 )
 
 // maxSkips bounds the responses one call leaves out (each costs a
-// connection); the rest are found by the next call.
-const maxSkips = 16
+// connection and the command again); the rest are found by the next call.
+const maxSkips = 64
 
 // skips is what a Source has learnt to leave out.
 type skips struct {

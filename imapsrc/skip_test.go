@@ -274,10 +274,16 @@ func TestBadMessageFreshSource(t *testing.T) {
 	}
 }
 
-// TestFramedStartTLS lists a real server's folders on a framed connection
-// with STARTTLS (done by mailfs, not go-imap) and with implicit TLS.
-func TestFramedStartTLS(t *testing.T) {
+// TestSkippingOnDovecot runs what skipping uses against a real server:
+// framed connections with STARTTLS (done by mailfs, not go-imap) and with
+// implicit TLS, and UID sets that leave known bad messages out.
+func TestSkippingOnDovecot(t *testing.T) {
 	srv := dovecottest.Start(t)
+	var uids []uint32
+	for i := range 4 {
+		uids = append(uids, srv.Append(t, "INBOX", testMsg(string(rune('a'+i))), testDate))
+	}
+	uv := srv.UIDValidity(t, "INBOX")
 	for _, tc := range []struct {
 		mode TLSMode
 		addr string
@@ -290,6 +296,18 @@ func TestFramedStartTLS(t *testing.T) {
 		folders, err := src.Folders(context.Background())
 		if err != nil || len(folders) == 0 || folders[0].Name != "INBOX" {
 			t.Errorf("%s: folders %+v, %v", tc.mode, folders, err)
+		}
+		src.skips.addFetch("INBOX", uv, fmt.Sprintf("* 2 FETCH (UID %d RFC822.SIZE -5)\r\n", uids[1]))
+		src.skips.addFetch("INBOX", uv, fmt.Sprintf("* 4 FETCH (UID %d RFC822.SIZE -5)\r\n", uids[3]))
+		for from, want := range map[uint32][]uint32{1: {uids[0], uids[2]}, uids[2]: {uids[2]}, uids[3]: nil} {
+			var got []uint32
+			err := src.FetchMeta(context.Background(), "INBOX", uv, from, func(m cache.Meta) error {
+				got = append(got, m.UID)
+				return nil
+			})
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: FetchMeta from %d: %v, %v; want %v", tc.mode, from, got, err, want)
+			}
 		}
 		src.Close()
 	}
