@@ -202,13 +202,13 @@ func (s *Source) onFramed(ctx context.Context, skip map[string]bool, want func([
 	stop := context.AfterFunc(ctx, cn.close)
 	endWatch := cn.watch(s.cfg.StallTimeout)
 	err = op(cn)
-	stalled := endWatch()
-	stop()
 	if err == nil {
 		cn.c.Logout().Wait()
 	}
+	stalled := endWatch()
+	stop()
 	cn.close() // waits for go-imap's reader: fc is settled after it
-	if stalled {
+	if stalled && err != nil {
 		return nil, fmt.Errorf("no progress for %s, connection closed: %w", s.cfg.StallTimeout, err)
 	}
 	if !brokeConn(ctx, err) {
