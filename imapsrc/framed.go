@@ -114,8 +114,8 @@ func readResponse(r *bufio.Reader) ([]byte, error) {
 			return resp, fmt.Errorf("literal of %d bytes on a framed connection", n)
 		}
 		lit := make([]byte, n)
-		_, err = io.ReadFull(r, lit)
-		resp = append(resp, lit...)
+		got, err := io.ReadFull(r, lit)
+		resp = append(resp, lit[:got]...)
 		if err != nil {
 			return resp, err
 		}

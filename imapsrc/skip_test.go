@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"reflect"
@@ -391,4 +392,98 @@ func TestUIDsFrom(t *testing.T) {
 	if got := without([]imap.UID{1, 2, 3, 7}, []uint32{2, 7, 9}); !reflect.DeepEqual(got, []imap.UID{1, 3}) {
 		t.Errorf("without: %v", got)
 	}
+}
+
+// FuzzReadResponse: framing never loses, adds or reorders a byte, whatever
+// the server sends.
+func FuzzReadResponse(f *testing.F) {
+	f.Add("* OK hi\r\n* LIST () \"/\" {3}\r\na\r\n\r\nT1 OK\r\n")
+	f.Add("* LIST () \"/\" \"a\r\nb\\\"\"\r\n* 1 FETCH (UID 1 BODY[] {2+}\r\nxy)\r\n")
+	f.Add("* 1 FETCH (UID 1 BODY[] {99999999999999999999}\r\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		r := bufio.NewReaderSize(strings.NewReader(in), 16)
+		var out []byte
+		for {
+			resp, err := readResponse(r)
+			out = append(out, resp...)
+			if err != nil {
+				break
+			}
+			if len(resp) == 0 {
+				t.Fatal("empty response without an error")
+			}
+		}
+		rest, _ := io.ReadAll(r)
+		if got := string(out) + string(rest); got != in {
+			t.Fatalf("framed %q as %q", in, got)
+		}
+	})
+}
+
+// FuzzListName: whatever a folder's name is (sent as a literal), listing
+// succeeds, every other folder is listed, and the name is listed as it was
+// sent or left out.
+func FuzzListName(f *testing.F) {
+	for _, name := range []string{"ok", "", "ctl\x01", "nul\x00", "cr\r\nlf", "&Jjo", "&AGE-", "\xff", "a\"b", "{5}\r\n", "&AAE-"} {
+		f.Add(name)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		s := imaptest.StartScripted(t)
+		s.AddFolder("Fuzzed", 1)
+		s.SetListLine("Fuzzed", fmt.Sprintf("* LIST () \"/\" {%d}\r\n%s", len(name), name))
+		s.AddFolder("After", 1)
+		src, lb := scriptedSource(t, s)
+		for range 2 {
+			folders, err := src.Folders(context.Background())
+			if err != nil {
+				t.Fatalf("%q: %v\n%s", name, err, lb)
+			}
+			seen := map[string]bool{}
+			for _, f := range folders {
+				seen[f.Name] = true
+			}
+			if !seen["INBOX"] || !seen["After"] || len(folders) > 3 {
+				t.Fatalf("%q: folders %+v", name, folders)
+			}
+			odd := strings.Contains(name, "&") || strings.EqualFold(name, "INBOX") || name == "After"
+			if len(folders) == 3 && !seen[name] && !odd {
+				t.Fatalf("%q: listed as %+v", name, folders)
+			}
+		}
+	})
+}
+
+// FuzzMetaAttributes: whatever one message's RFC822.SIZE and INTERNALDATE
+// say (on one line, without literals), the folder lists, with the other
+// messages as they are.
+func FuzzMetaAttributes(f *testing.F) {
+	f.Add("-5", `"31-Foo-2020 99:00:00 +0000"`)
+	f.Add("99999999999999999999", `"05-Mar-2024 10:20:30 +0000"`)
+	f.Add("12", "NIL")
+	f.Add("1 UID 7", `"x"`)
+	f.Add("1)", `"05-Mar-2024 10:20:30 +0000") (`)
+	f.Fuzz(func(t *testing.T, size, date string) {
+		if strings.ContainsAny(size+date, "\r\n{") {
+			return // may merge responses: then the server did send one bad response
+		}
+		s := imaptest.StartScripted(t)
+		for i := range 3 {
+			s.Append("INBOX", testMsg(string(rune('a'+i))), testDate)
+		}
+		s.SetFaults("INBOX", 2, &imaptest.Faults{Size: size, Date: date})
+		src, lb := scriptedSource(t, s)
+		got := map[uint32]cache.Meta{}
+		err := src.FetchMeta(context.Background(), "INBOX", 1, 1, func(m cache.Meta) error {
+			got[m.UID] = m
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("size %q date %q: %v\n%s", size, date, err, lb)
+		}
+		for _, uid := range []uint32{1, 3} {
+			if m := got[uid]; m.Size != int64(len(testMsg("a"))) || !m.Date.Equal(testDate) {
+				t.Fatalf("size %q date %q: message %d: %+v", size, date, uid, m)
+			}
+		}
+	})
 }
