@@ -37,7 +37,7 @@ const maxSkips = 64
 type skips struct {
 	mu    sync.Mutex
 	list  map[string]bool              // raw LIST responses
-	fetch map[string]map[string]bool   // folder → raw FETCH responses
+	fetch map[folderUV]map[string]bool // raw FETCH responses
 	uids  map[folderUV]map[uint32]bool // UIDs of messages whose FETCH response is unreadable
 	names map[string]bool              // folder names reported as unusable
 }
@@ -53,8 +53,8 @@ func (sk *skips) listSet() map[string]bool {
 	return sk.copySet(func() map[string]bool { return sk.list })
 }
 
-func (sk *skips) fetchSet(folder string) map[string]bool {
-	return sk.copySet(func() map[string]bool { return sk.fetch[folder] })
+func (sk *skips) fetchSet(folder string, uv uint32) map[string]bool {
+	return sk.copySet(func() map[string]bool { return sk.fetch[folderUV{folder, uv}] })
 }
 
 func (sk *skips) copySet(m func() map[string]bool) map[string]bool {
@@ -79,12 +79,13 @@ func (sk *skips) badUIDs(folder string, uv uint32) []uint32 {
 	return out
 }
 
-// fetchWithoutUID reports whether a folder has unreadable FETCH responses that
-// could not be pinned to a UID, so that only a framed connection lists it.
-func (sk *skips) fetchWithoutUID(folder string) bool {
+// fetchWithoutUID reports whether a folder has unreadable FETCH responses
+// that could not be pinned to a UID, so that only a framed connection
+// lists it.
+func (sk *skips) fetchWithoutUID(folder string, uv uint32) bool {
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
-	for resp := range sk.fetch[folder] {
+	for resp := range sk.fetch[folderUV{folder, uv}] {
 		if _, ok := fetchUID(resp); !ok {
 			return true
 		}
@@ -117,19 +118,19 @@ func (sk *skips) hasList() bool {
 func (sk *skips) addFetch(folder string, uv uint32, resp string) bool {
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
-	if sk.fetch[folder][resp] {
+	k := folderUV{folder, uv}
+	if sk.fetch[k][resp] {
 		return false
 	}
 	if sk.fetch == nil {
-		sk.fetch = map[string]map[string]bool{}
+		sk.fetch = map[folderUV]map[string]bool{}
 		sk.uids = map[folderUV]map[uint32]bool{}
 	}
-	if sk.fetch[folder] == nil {
-		sk.fetch[folder] = map[string]bool{}
+	if sk.fetch[k] == nil {
+		sk.fetch[k] = map[string]bool{}
 	}
-	sk.fetch[folder][resp] = true
+	sk.fetch[k][resp] = true
 	if uid, ok := fetchUID(resp); ok {
-		k := folderUV{folder, uv}
 		if sk.uids[k] == nil {
 			sk.uids[k] = map[uint32]bool{}
 		}
@@ -255,7 +256,7 @@ func (s *Source) listSkipping(ctx context.Context) ([]*imap.ListData, error) {
 // out (and reporting once) each FETCH response go-imap cannot read.
 func (s *Source) fetchMetaSkipping(ctx context.Context, folder string, uv uint32, op func(cn *conn) error) error {
 	for range maxSkips {
-		bad, err := s.onFramed(ctx, s.skips.fetchSet(folder), isFetchResponse, op)
+		bad, err := s.onFramed(ctx, s.skips.fetchSet(folder, uv), isFetchResponse, op)
 		if err == nil {
 			return nil
 		}

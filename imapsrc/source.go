@@ -258,7 +258,7 @@ func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from
 		})
 	}
 	var err error
-	if !s.skips.fetchWithoutUID(folder) {
+	if !s.skips.fetchWithoutUID(folder, uidValidity) {
 		err = s.do(ctx, "fetch meta", folder, op)
 		if fnErr != nil {
 			return fnErr
