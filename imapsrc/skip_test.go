@@ -487,3 +487,26 @@ func FuzzMetaAttributes(f *testing.F) {
 		}
 	})
 }
+
+// TestSkipWithoutUID: a bad FETCH response whose UID is not at its head
+// cannot be left out by UID, so the folder is listed on a framed
+// connection from then on (one login per listing), and still completely.
+func TestSkipWithoutUID(t *testing.T) {
+	s := imaptest.StartScripted(t)
+	for i := range 3 {
+		s.Append("INBOX", testMsg(string(rune('a'+i))), testDate)
+	}
+	src, lb := scriptedSource(t, s)
+	src.skips.addFetch("INBOX", 1, "* 9 FETCH (RFC822.SIZE -5 UID 9)\r\n")
+	for round := range 2 {
+		logins := s.Count("LOGIN")
+		n := 0
+		err := src.FetchMeta(context.Background(), "INBOX", 1, 1, func(cache.Meta) error { n++; return nil })
+		if err != nil || n != 3 {
+			t.Fatalf("round %d: %d messages, %v\n%s", round, n, err, lb)
+		}
+		if got := s.Count("LOGIN") - logins; got != 1 {
+			t.Errorf("round %d: %d logins, want 1 (a framed connection)", round, got)
+		}
+	}
+}
