@@ -17,10 +17,18 @@
 //
 // # Trust
 //
-// Nothing on disk is served without checking it: a body is used only when
-// its size equals the message's size; a record that fails to decode is
-// dropped and refetched. Bodies are written to a temporary file and renamed
-// into place when complete. Files are 0600, folders 0700.
+// A wrong byte is the worst bug mailfs can have, so nothing is believed
+// without evidence. A body is stored only when the source delivered it
+// whole (Source.FetchBodies returned nil: exact literal, right section,
+// command completed with OK); it is written to a temporary file and renamed
+// into place only then. Each body file carries its BLAKE3 hash (xattr
+// user.mailfs.b3) and the message's INTERNALDATE as mtime, and is served
+// only while its size and mtime are right; the hash is checked when a body
+// is reused and by `mailfs sync --verify` (body.go). A body whose size
+// differs from RFC822.SIZE is kept with the true size, but the read that
+// found out fails (ErrSizeChanged), since the reader was told the other
+// size. A record that fails to decode is dropped and refetched. Files are
+// 0600, folders 0700.
 //
 // # Names
 //

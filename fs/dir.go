@@ -73,6 +73,13 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	f := &fileNode{acct: d.acct, folder: td.folder, uv: msg.UIDValidity, uid: msg.UID, formatID: uint8(format.id)}
 	f.lookupAttr(out, msg)
 	ino := fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, format.id)
+	if known := d.GetChild(name); known != nil && known.StableAttr().Ino == ino {
+		// go-fuse keeps the node it knows and drops f: it is what the
+		// kernel is told about now.
+		if kf, ok := known.Operations().(*fileNode); ok {
+			kf.shown.Store(f.shown.Load())
+		}
+	}
 	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -75,6 +76,11 @@ type fileNode struct {
 	folder   string // shared with the tree, not copied
 	uv, uid  uint32
 	formatID uint8 // index into allFormats
+
+	// shown is the size the kernel was last told, so that a read after
+	// the size turned out wrong fails instead of serving a cut or padded
+	// copy (see Read).
+	shown atomic.Int64
 }
 
 func (f *fileNode) format() format { return allFormats[f.formatID] }
@@ -119,6 +125,7 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 		return errno(f.acct.m.log, "stat", f.path(), err)
 	}
 	f.fill(&out.Attr, msg, size)
+	f.shown.Store(size)
 	out.SetTimeout(attrTimeout)
 	return 0
 }
@@ -133,6 +140,7 @@ func (f *fileNode) lookupAttr(out *fuse.EntryOut, msg cache.Msg) {
 		size, known = f.acct.store.KnownViewSize(f.folder, f.uv, f.uid, f.format().ext)
 	}
 	f.fill(&out.Attr, msg, size)
+	f.shown.Store(max(size, 0))
 	if known {
 		out.SetAttrTimeout(attrTimeout)
 	}
@@ -179,7 +187,22 @@ func (f *fileNode) open(ctx context.Context) (*os.File, error) {
 	return f.acct.store.OpenView(ctx, f.folder, f.uv, f.uid, f.format().ext)
 }
 
+// Read serves the cache file. A message whose size changed since the
+// kernel was told it (the body showed the server's RFC822.SIZE wrong)
+// fails reads with EIO until the kernel asked for the new size (Getattr
+// or a lookup; it was told to forget the old one): a reader may have
+// planned the old size (rsync reads what it stat'ed), and a short or
+// padded copy must never look like success.
 func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if f.formatID == emlFormat {
+		msg, en := f.message()
+		if en != 0 {
+			return nil, en
+		}
+		if old := f.shown.Load(); old != msg.Size {
+			return nil, errno(f.acct.m.log, "read", f.path(), fmt.Errorf("%w (%d bytes, not %d)", cache.ErrSizeChanged, msg.Size, old))
+		}
+	}
 	if h, ok := fh.(*handle); ok {
 		return fuse.ReadResultFd(h.file.Fd(), off, len(dest)), 0
 	}

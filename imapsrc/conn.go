@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -145,6 +146,7 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 // conn is one logged-in connection and the mailbox it has selected.
 type conn struct {
 	c           *imapclient.Client
+	raw         *idleConn
 	selected    string
 	uidValidity uint32
 
@@ -153,7 +155,7 @@ type conn struct {
 }
 
 func newConn(c *imapclient.Client, raw *idleConn) *conn {
-	cn := &conn{c: c}
+	cn := &conn{c: c, raw: raw}
 	raw.onBytes = func() {
 		if !cn.useful.Load() {
 			cn.progress()
@@ -361,6 +363,18 @@ func (cn *conn) refresh() func() error {
 }
 
 func (cn *conn) close() { cn.c.Close() }
+
+// abandon closes the connection while a literal is pending and unread:
+// go-imap's reader goroutine waits until the literal was read to its end
+// or an error, and Close waits for that goroutine, so the literal is read
+// to the error that closing the socket brings.
+func (cn *conn) abandon(lit io.Reader) {
+	cn.raw.Close()
+	if lit != nil {
+		io.Copy(io.Discard, lit)
+	}
+	cn.close()
+}
 
 // broken reports whether the connection can no longer be used.
 func (cn *conn) broken() bool {

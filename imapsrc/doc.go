@@ -14,6 +14,12 @@
 // a read, so a retry is safe. go-imap's client takes no context: an
 // operation whose context ends closes its connection.
 //
+// A body is delivered only when the server's response proves it whole
+// (fetchbody.go): go-imap reports a literal cut short by a dropped
+// connection as a plain end of file, so imapsrc counts the bytes itself.
+// Big bodies are fetched in parts (FetchPart), so a cut costs one part.
+// Time limits are on progress, never on the total time (stall.go).
+//
 // One bad item does not take down a listing: a LIST or FETCH response
 // go-imap cannot parse (a folder name that is not modified UTF-7, an
 // RFC822.SIZE of -5) is found on a framed connection, which hands go-imap

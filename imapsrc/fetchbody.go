@@ -23,7 +23,8 @@ import (
 // as soon as a literal reader returns an error, and a second read of the
 // same literal (FetchMessageData.Next discards the rest of the previous
 // item) would race with it. The connection is closed instead, and the
-// command left to fail.
+// command left to fail. A response that is wrong before its literal was
+// read closes the connection the same way (conn.abandon).
 
 // errProtocol marks a response that breaks the rules above.
 var errProtocol = errors.New("server response does not match the request")
@@ -105,7 +106,7 @@ func (cn *conn) fetchBodies(set imap.UIDSet, want *imap.FetchItemBodySection, fn
 			case imapclient.FetchItemDataBodySection:
 				bodies++
 				if err := checkSection(item, want, bodies); err != nil {
-					cn.close() // unread literal bytes: see above
+					cn.abandon(item.Literal)
 					return fmt.Errorf("UID %d: %w", uid, err)
 				}
 				if fnErr != nil {
