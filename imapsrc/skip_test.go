@@ -312,6 +312,16 @@ func TestSkippingOnDovecot(t *testing.T) {
 		}
 		src.Close()
 	}
+	// mailfs's own STARTTLS verifies the certificate as go-imap's does.
+	src, err := New(Config{Addr: srv.Addr, TLS: TLSStartTLS, User: srv.User, Password: srv.Password}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	src.skips.addList("* LIST () \"/\" \"never sent\"\r\n")
+	if _, err := src.Folders(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("STARTTLS to an untrusted certificate: %v, want a certificate error", err)
+	}
 }
 
 func TestReadResponse(t *testing.T) {
