@@ -142,7 +142,8 @@ func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
 	var list []*imap.ListData
 	var err error
 	if !s.skips.hasList() {
-		err = s.do(ctx, "list", "", func(cn *conn) error {
+		// One try: if the connection breaks, the framed try is the retry.
+		err = s.run(ctx, "list", "", 1, func(cn *conn) error {
 			var lerr error
 			list, lerr = cn.c.List("", "*", nil).Collect()
 			return lerr
@@ -259,7 +260,7 @@ func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from
 	}
 	var err error
 	if !s.skips.fetchWithoutUID(folder, uidValidity) {
-		err = s.do(ctx, "fetch meta", folder, op)
+		err = s.run(ctx, "fetch meta", folder, 1, op) // the framed try is the retry
 		if fnErr != nil {
 			return fnErr
 		}
