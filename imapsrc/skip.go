@@ -231,45 +231,64 @@ func shorten(resp []byte) string {
 	return string(resp)
 }
 
+// skipping runs op on framed connections until it succeeds, each time
+// leaving out one more response of the kind want accepts that broke it;
+// add records and reports that response (false: it was known, so skipping
+// it got nowhere). A break that no response is to blame for (the network)
+// is tried once more.
+func (s *Source) skipping(ctx context.Context, set func() map[string]bool, want func([]byte) bool, op func(cn *conn) error, add func(bad []byte, err error) bool) error {
+	retried := false
+	for range maxSkips {
+		bad, err := s.onFramed(ctx, set(), want, op)
+		switch {
+		case err == nil:
+			return nil
+		case bad != nil:
+			if !add(bad, err) {
+				return err
+			}
+		case !retried && brokeConn(ctx, err):
+			retried = true
+		default:
+			return err
+		}
+	}
+	return fmt.Errorf("more than %d responses mailfs cannot read", maxSkips)
+}
+
 // listSkipping lists every folder on framed connections, leaving out (and
 // reporting once) each LIST response go-imap cannot read.
 func (s *Source) listSkipping(ctx context.Context) ([]*imap.ListData, error) {
-	for range maxSkips {
-		var list []*imap.ListData
-		bad, err := s.onFramed(ctx, s.skips.listSet(), isListResponse, func(cn *conn) error {
-			var err error
-			list, err = cn.c.List("", "*", nil).Collect()
-			return err
-		})
-		if err == nil {
-			return list, nil
-		}
-		if bad == nil || !s.skips.addList(string(bad)) {
-			return nil, err
+	var list []*imap.ListData
+	err := s.skipping(ctx, s.skips.listSet, isListResponse, func(cn *conn) error {
+		var err error
+		list, err = cn.c.List("", "*", nil).Collect()
+		return err
+	}, func(bad []byte, err error) bool {
+		if !s.skips.addList(string(bad)) {
+			return false
 		}
 		s.log.Warn("list: skipping a folder whose LIST response mailfs cannot read", "response", shorten(bad), "err", err)
-	}
-	return nil, fmt.Errorf("list: more than %d folders named in a form mailfs cannot read", maxSkips)
+		return true
+	})
+	return list, err
 }
 
 // fetchMetaSkipping is FetchMeta's op run on framed connections, leaving
 // out (and reporting once) each FETCH response go-imap cannot read.
 func (s *Source) fetchMetaSkipping(ctx context.Context, folder string, uv uint32, op func(cn *conn) error) error {
-	for range maxSkips {
-		bad, err := s.onFramed(ctx, s.skips.fetchSet(folder, uv), isFetchResponse, op)
-		if err == nil {
-			return nil
-		}
-		if bad == nil || !s.skips.addFetch(folder, uv, string(bad)) {
-			return err
+	set := func() map[string]bool { return s.skips.fetchSet(folder, uv) }
+	return s.skipping(ctx, set, isFetchResponse, op, func(bad []byte, err error) bool {
+		if !s.skips.addFetch(folder, uv, string(bad)) {
+			return false
 		}
 		args := []any{"folder", folder, "response", shorten(bad), "err", err}
 		if uid, ok := fetchUID(string(bad)); ok {
 			args = append(args, "uid", uid)
 		}
 		s.log.Warn("fetch meta: skipping a message whose FETCH response mailfs cannot read", args...)
-	}
-	return fmt.Errorf("%q: more than %d messages described in a form mailfs cannot read", folder, maxSkips)
+		return true
+	})
 }
 
 // uidsFrom is the UID set from:* without the UIDs in skip (sorted), ending
