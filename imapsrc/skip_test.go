@@ -520,3 +520,25 @@ func TestSkipWithoutUID(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaEndlessResponses: a server that repeats one message's FETCH
+// response forever, or floods "* N EXISTS" instead, makes the listing
+// fail after the stall limit, not hang.
+func TestMetaEndlessResponses(t *testing.T) {
+	for _, f := range []imaptest.Faults{{Repeat: true}, {Flood: true}} {
+		s := imaptest.StartScripted(t)
+		s.Append("INBOX", testMsg("a"), testDate)
+		s.Append("INBOX", testMsg("b"), testDate)
+		s.SetFaults("INBOX", 2, &f)
+		src, err := New(Config{Addr: s.Addr, TLS: TLSNone, User: s.User, Password: s.Password, StallTimeout: 300 * time.Millisecond}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		err = src.FetchMeta(context.Background(), "INBOX", 1, 1, func(cache.Meta) error { return nil })
+		if err == nil || time.Since(start) > 5*time.Second {
+			t.Errorf("%+v: FetchMeta returned %v after %v", f, err, time.Since(start))
+		}
+		src.Close()
+	}
+}

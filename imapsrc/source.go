@@ -299,6 +299,11 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 		UID: true, InternalDate: true, RFC822Size: true,
 		BodySection: []*imap.FetchItemBodySection{section},
 	})
+	// Only a message not seen before is progress, so a server that
+	// repeats a response or floods "* N EXISTS" forever is cut off.
+	cn.usefulOnly(true)
+	defer cn.usefulOnly(false)
+	got := map[imap.UID]bool{}
 	// A message is passed on once the next one has come or the command
 	// completed: when go-imap gives up on a response it still hands on
 	// the items read so far, so the last message may be cut short.
@@ -308,6 +313,10 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 		if err != nil {
 			cmd.Close()
 			return err
+		}
+		if !got[buf.UID] {
+			got[buf.UID] = true
+			cn.progress()
 		}
 		// "from:*" also matches the highest UID when it is below from.
 		if uint32(buf.UID) < from {
