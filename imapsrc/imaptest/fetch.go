@@ -55,15 +55,12 @@ type fetchJob struct {
 	seq int
 	m   Message
 	f   Faults
+	set *faultSet // where f came from, to count its use; nil for none
 }
 
 func (c *sconn) fetch(tag string, a *args) error {
 	set, _ := a.next()
 	items := parseFetchItems(a.rest())
-	wantsBody := false
-	for _, sec := range items.sections {
-		wantsBody = wantsBody || sec.spec == ""
-	}
 	c.s.mu.Lock()
 	var jobs []fetchJob
 	if f := c.s.folder(c.selected); f != nil {
@@ -74,10 +71,7 @@ func (c *sconn) fetch(tag string, a *args) error {
 			}
 			j := fetchJob{seq: i + 1, m: m}
 			if fs := c.s.faultsFor(f.name, m.UID); fs.active() {
-				j.f = fs.Faults
-				if wantsBody {
-					fs.used++
-				}
+				j.f, j.set = fs.Faults, fs
 			}
 			jobs = append(jobs, j)
 		}
@@ -86,6 +80,18 @@ func (c *sconn) fetch(tag string, a *args) error {
 
 	status := "OK FETCH completed"
 	for _, j := range jobs {
+		if j.f.Response != nil {
+			sent := bytes.ReplaceAll(j.f.Response, []byte("TAG"), []byte(tag))
+			c.s.mu.Lock()
+			c.s.lastTag, c.s.lastResponse = tag, sent
+			c.s.mu.Unlock()
+			c.wmu.Lock()
+			c.w.Write(sent)
+			c.w.Flush()
+			c.wmu.Unlock()
+			c.nc.Close()
+			return errCut
+		}
 		if j.f.Status != "" && status == "OK FETCH completed" {
 			status = j.f.Status
 		}
@@ -140,7 +146,7 @@ func (c *sconn) fetchResponse(j fetchJob, items fetchItems) error {
 	}
 	for _, sec := range items.sections {
 		if sec.spec == "" {
-			if err := c.body(m, f, sec); err != nil {
+			if err := c.body(j, sec); err != nil {
 				return err
 			}
 			continue
@@ -162,9 +168,11 @@ func (c *sconn) fetchResponse(j fetchJob, items fetchItems) error {
 	return c.w.Flush()
 }
 
-// body writes a BODY[] item (whole or partial) with the faults of f;
-// c.wmu must be held.
-func (c *sconn) body(m Message, f Faults, sec sectionItem) error {
+// body writes a BODY[] item (whole or partial) with the faults of the
+// job, and counts their use (a Cut only where it cuts); c.wmu must be
+// held.
+func (c *sconn) body(j fetchJob, sec sectionItem) error {
+	m, f := j.m, j.f
 	data := m.Raw
 	if f.Body != nil {
 		data = f.Body
@@ -187,11 +195,15 @@ func (c *sconn) body(m Message, f Faults, sec sectionItem) error {
 	}
 	send, cutHere := int64(len(data)), false
 	if f.Cut {
+		total := int64(len(m.Raw))
+		if f.Body != nil {
+			total = int64(len(f.Body))
+		}
 		end := off + int64(len(data))
 		switch {
 		case f.Keep >= off && f.Keep < end:
 			send, cutHere = f.Keep-off, true
-		case f.Keep >= end && end >= int64(len(m.Raw)):
+		case f.Keep >= end && end >= total:
 			cutHere = true
 		}
 	}
@@ -201,6 +213,9 @@ func (c *sconn) body(m Message, f Faults, sec sectionItem) error {
 		fmt.Fprintf(c.w, " BODY[%s] {%s}\r\n", name, announce)
 	}
 	c.s.mu.Lock()
+	if j.set != nil && (!f.Cut || cutHere) {
+		j.set.used++
+	}
 	c.s.bodies++
 	if sec.partial {
 		c.s.partials++

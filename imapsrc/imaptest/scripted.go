@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,8 +25,8 @@ type Message struct {
 // zero value behaves. Raw fields are sent as they are, unchecked.
 type Faults struct {
 	// Times limits the faults to the first Times FETCH responses that
-	// carry a body (BODY[] or a part of it) under this setting; then the
-	// server behaves. 0: always.
+	// carry a body (BODY[] or a part of it) under this setting (with Cut:
+	// that were cut); then the server behaves. 0: always.
 	Times int
 
 	Size string // RFC822.SIZE sent, raw ("0", "-5", "99999999999999999999"); "": the true size
@@ -47,6 +48,42 @@ type Faults struct {
 	Repeat  bool   // send this message's FETCH response again and again, never completing
 	Flood   bool   // instead of this message's response, send "* N EXISTS" forever
 	Rate    int    // bytes per second of the body literal (a slow link); 0: as fast as possible
+
+	// Response replaces the whole answer to a UID FETCH that includes this
+	// message: these bytes are sent as they are ("TAG" replaced by the
+	// command's tag), then the connection is closed. For fuzzing.
+	Response []byte
+}
+
+// BodyFault is a named way of sending a broken body, for table tests.
+type BodyFault struct {
+	Name string
+	Faults
+}
+
+// BrokenBodies lists the ways a server can send a message of size bytes
+// (at least 100) whose body must not be taken as complete: every one of
+// them is an error for a careful client (issue 8, item 1). Some end with a
+// cut connection, some with a stall (a literal announced longer than what
+// comes), some with a response a parser must refuse.
+func BrokenBodies(size int) []BodyFault {
+	n := strconv.Itoa
+	return []BodyFault{
+		{"cut by FIN inside the literal", Faults{Cut: true, Keep: int64(size / 2)}},
+		{"cut by RST inside the literal", Faults{Cut: true, Keep: int64(size / 3), Reset: true}},
+		{"cut right after the announcement", Faults{Cut: true, Keep: 0}},
+		{"cut after the literal, before the parenthesis", Faults{Cut: true, Keep: int64(size)}},
+		{"literal announced longer, then cut", Faults{Announce: n(size + 3000), Cut: true, Keep: int64(size)}},
+		{"literal announced longer, then silence", Faults{Announce: n(size + 3000)}},
+		{"huge literal, 5 bytes, cut", Faults{Announce: "99999999999", Body: []byte("hello"), Cut: true, Keep: 5}},
+		{"literal announced shorter", Faults{Announce: n(size / 2)}},
+		{"no closing parenthesis", Faults{NoParen: true}},
+		{"BODY[HEADER] instead of BODY[]", Faults{Section: "HEADER"}},
+		{"BODY[1] instead of BODY[]", Faults{Section: "1"}},
+		{"BODY[TEXT] instead of BODY[]", Faults{Section: "TEXT"}},
+		{"tagged NO after the body", Faults{Status: "NO [UNAVAILABLE] body lost"}},
+		{"tagged BAD after the body", Faults{Status: "BAD internal error"}},
+	}
 }
 
 // faultSet is a Faults as set by a test, with how often it was used.
@@ -91,6 +128,9 @@ type Scripted struct {
 	bodyBytes int64 // bytes of body literals sent
 	conns     map[*sconn]bool
 	closed    bool
+
+	lastTag      string // of the last FETCH answered with Faults.Response
+	lastResponse []byte // the bytes sent then
 }
 
 // StartScripted starts a server holding an empty INBOX (UIDVALIDITY 1)
@@ -292,6 +332,14 @@ func (s *Scripted) BodyBytes() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bodyBytes
+}
+
+// LastResponse returns the last Faults.Response sent, as sent (with the
+// tag in place of "TAG"), and the tag.
+func (s *Scripted) LastResponse() (tag string, sent []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastTag, s.lastResponse
 }
 
 // folder finds a folder by its wire name; s.mu must be held.
