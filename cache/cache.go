@@ -139,6 +139,7 @@ func (c *Cache) RefreshFolders(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list folders: %w", err)
 	}
+	infos = usableFolders(infos)
 	c.mu.Lock()
 	seen := map[string]bool{}
 	changed := false

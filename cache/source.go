@@ -10,16 +10,21 @@ import (
 // Source is what the cache needs from a mail server. imapsrc implements it;
 // tests may substitute their own.
 type Source interface {
-	// Folders lists every mailbox, selectable or not.
+	// Folders lists every mailbox, selectable or not. A mailbox the
+	// server names in a form that cannot be read is left out (and
+	// reported by the Source), not an error.
 	Folders(ctx context.Context) ([]FolderInfo, error)
 	// Status reports a mailbox's counters without selecting it.
 	Status(ctx context.Context, folder string) (Status, error)
 	// Statuses is Status for many folders at once (pipelined); folders
 	// it could not ask about are left out.
 	Statuses(ctx context.Context, folders []string) (map[string]Status, error)
-	// FetchMeta calls fn for every message whose UID is at least from, in
-	// ascending UID order. It fails with ErrUIDValidity when the mailbox's
-	// UIDVALIDITY is no longer uidValidity.
+	// FetchMeta calls fn for every message whose UID is at least from,
+	// once each, in ascending UID order as far as the server sends them
+	// so. A message the server describes in a form that cannot be read
+	// is left out (and reported by the Source), not an error. It fails
+	// with ErrUIDValidity when the mailbox's UIDVALIDITY is no longer
+	// uidValidity.
 	FetchMeta(ctx context.Context, folder string, uidValidity, from uint32, fn func(Meta) error) error
 	// UIDs lists the UIDs the mailbox holds now.
 	UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error)
