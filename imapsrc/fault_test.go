@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"mailfs/cache"
 	"mailfs/imapsrc"
 	"mailfs/imapsrc/imaptest"
 )
@@ -223,4 +224,59 @@ func wellFormed(resp []byte, tag string, body []byte) bool {
 		}
 	}
 	return false
+}
+
+// Header sections cut short (listing, FetchHeaders) are errors too, never
+// a listing with a message cut off, and never a data race (this runs with
+// -race in CI).
+func TestCutHeadersAreErrors(t *testing.T) {
+	s := imaptest.StartScripted(t)
+	want := map[uint32]bool{}
+	for i := range 40 {
+		want[s.Append("INBOX", testMsg(300+i*10), testDate.Add(time.Duration(i)*time.Minute))] = true
+	}
+	p := imaptest.StartProxy(t, s.Addr, imaptest.ProxyConfig{Seed: 3, Cut: 0.05, RST: 0.5, AllSections: true})
+	src, err := imapsrc.New(imapsrc.Config{Addr: p.Addr, TLS: imapsrc.TLSNone, User: s.User, Password: s.Password, Conns: 2, StallTimeout: 2 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	ctx := context.Background()
+	var ok, failed int
+	for range 20 {
+		got := map[uint32]bool{}
+		err := bounded(t, 20*time.Second, func() error {
+			return src.FetchMeta(ctx, "INBOX", 1, 1, func(m cache.Meta) error {
+				if m.Subject != "test" || m.MessageID != "t@x" {
+					t.Errorf("UID %d listed with subject %q, id %q", m.UID, m.Subject, m.MessageID)
+				}
+				got[m.UID] = true
+				return nil
+			})
+		})
+		if err != nil {
+			failed++
+			continue
+		}
+		ok++
+		if len(got) != len(want) {
+			t.Errorf("a listing without error has %d of %d messages", len(got), len(want))
+		}
+		uids := make([]uint32, 0, len(want))
+		for u := range want {
+			uids = append(uids, u)
+		}
+		hs, err := src.FetchHeaders(ctx, "INBOX", 1, uids)
+		if err == nil {
+			for u, h := range hs {
+				if !bytes.HasSuffix(h, []byte("\r\n\r\n")) {
+					t.Errorf("UID %d: header of %d bytes cut short", u, len(h))
+				}
+			}
+		}
+	}
+	t.Logf("%d listings complete, %d failed; %d cuts of %d literals", ok, failed, p.Cuts(), p.Literals())
+	if p.Cuts() == 0 || ok == 0 {
+		t.Errorf("%d cuts, %d complete listings: the test proves little", p.Cuts(), ok)
+	}
 }
