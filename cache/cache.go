@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -76,7 +75,8 @@ type folder struct {
 }
 
 // Open opens (creating if needed) the cache in dir. Only one process may use
-// a cache at a time.
+// a cache at a time. A damaged store is rebuilt (see repair.go), and what
+// interrupted downloads left behind is removed.
 func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -84,16 +84,14 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("cache %s is in use by another mailfs", dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open cache %s: %w", dir, err)
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	db, err := openStore(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	removeStaleParts(dir, log)
 	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
@@ -141,6 +139,7 @@ func (c *Cache) RefreshFolders(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list folders: %w", err)
 	}
+	infos = usableFolders(infos)
 	c.mu.Lock()
 	seen := map[string]bool{}
 	changed := false

@@ -21,14 +21,17 @@
 // without evidence. A body is stored only when the source delivered it
 // whole (Source.FetchBodies returned nil: exact literal, right section,
 // command completed with OK); it is written to a temporary file and renamed
-// into place only then. Each body file carries its BLAKE3 hash (xattr
-// user.mailfs.b3) and the message's INTERNALDATE as mtime, and is served
-// only while its size and mtime are right; the hash is checked when a body
-// is reused and by `mailfs sync --verify` (body.go). A body whose size
-// differs from RFC822.SIZE is kept with the true size, but the read that
-// found out fails (ErrSizeChanged), since the reader was told the other
-// size. A record that fails to decode is dropped and refetched. Files are
-// 0600, folders 0700.
+// into place only then (temporaries a killed process left are removed at
+// open). Each body file carries its BLAKE3 hash (xattr user.mailfs.b3) and
+// the message's INTERNALDATE as mtime, and is served only while its size
+// and mtime are right; the hash is checked when a body is reused and by
+// `mailfs sync --verify` (body.go). A body whose size differs from
+// RFC822.SIZE is kept with the true size, but the read that found out
+// fails (ErrSizeChanged), since the reader was told the other size. Across
+// a UIDVALIDITY change a body is kept only for a message that shows itself
+// to be the same one (see adoptBodies). A record that fails to decode is
+// dropped and refetched; a damaged meta.db is found at open and rebuilt
+// from the server (repair.go). Files are 0600, folders 0700.
 //
 // # Names
 //

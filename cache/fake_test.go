@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ type fakeSource struct {
 
 	fetches, parts int // FetchBodies items and FetchPart calls served
 	cutParts       int // the next FetchPart calls fail after half the part
+
+	renumbered bool         // UIDVALIDITY is 10, not 9
+	onHeaders  func() error // called by FetchHeaders when set; its error is returned
 }
 
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
@@ -31,7 +35,11 @@ func (s *fakeSource) Status(context.Context, string) (cache.Status, error) {
 	if s.expunged {
 		next++
 	}
-	return cache.Status{UIDValidity: 9, UIDNext: next, Messages: uint32(len(s.bodies))}, nil
+	uv := uint32(9)
+	if s.renumbered {
+		uv = 10
+	}
+	return cache.Status{UIDValidity: uv, UIDNext: next, Messages: uint32(len(s.bodies))}, nil
 }
 
 func (s *fakeSource) Statuses(ctx context.Context, folders []string) (map[string]cache.Status, error) {
@@ -45,6 +53,15 @@ func (s *fakeSource) FetchMeta(_ context.Context, _ string, _, from uint32, fn f
 			continue
 		}
 		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: "s"}
+		head, _, _ := strings.Cut(string(s.bodies[uid]), "\r\n\r\n")
+		for _, line := range strings.Split(head, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "Subject: "); ok {
+				m.Subject = v
+			}
+			if v, ok := strings.CutPrefix(line, "Message-ID: "); ok {
+				m.MessageID = strings.Trim(v, "<>")
+			}
+		}
 		if err := fn(m); err != nil {
 			return err
 		}
@@ -68,6 +85,23 @@ func (s *fakeSource) FetchBodies(_ context.Context, _ string, _ uint32, uids []u
 		}
 	}
 	return nil
+}
+
+func (s *fakeSource) FetchHeaders(_ context.Context, _ string, _ uint32, uids []uint32) (map[uint32][]byte, error) {
+	if s.onHeaders != nil {
+		if err := s.onHeaders(); err != nil {
+			return nil, err
+		}
+	}
+	out := map[uint32][]byte{}
+	for _, uid := range uids {
+		if b := s.bodies[uid]; b != nil {
+			if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+				out[uid] = b[:i+4]
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *fakeSource) FetchPart(_ context.Context, _ string, _, uid uint32, off, n int64, w io.Writer) (int64, error) {

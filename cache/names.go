@@ -72,10 +72,12 @@ func truncateUTF8(s string, n int) string {
 
 // FolderComponent maps one level of a mailbox name to a directory name.
 // The mapping is reversible and free of collisions: '%' is always escaped,
-// so an escaped name can never equal an unescaped one. '/' and NUL (which
-// no file name may hold) become %2F and %00; "." and ".." become %2E and
-// %2E%2E. A name longer than 255 bytes is cut and ends in "%" plus a hash
-// of the whole name.
+// so an escaped name can never equal an unescaped one. '/' (which no file
+// name may hold) becomes %2F; each byte of a control character (NUL, CR,
+// LF, ESC, DEL, C1) and each byte that is not UTF-8 becomes %XX, so a
+// name can neither escape the mount nor drive a terminal that shows it;
+// "." and ".." become %2E and %2E%2E. A name longer than 255 bytes is cut
+// and ends in "%" plus a hash of the whole name.
 func FolderComponent(s string) string {
 	switch s {
 	case "":
@@ -86,21 +88,21 @@ func FolderComponent(s string) string {
 		return "%2E%2E"
 	}
 	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '%':
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '%':
 			b.WriteString("%25")
-		case '/':
+		case r == '/':
 			b.WriteString("%2F")
-		case 0:
-			b.WriteString("%00")
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, "%%%02X", r)
-			} else {
-				b.WriteRune(r)
+		case r == utf8.RuneError && size == 1, unicode.IsControl(r):
+			for j := i; j < i+size; j++ {
+				fmt.Fprintf(&b, "%%%02X", s[j])
 			}
+		default:
+			b.WriteString(s[i : i+size])
 		}
+		i += size
 	}
 	out := b.String()
 	if len(out) > maxName {

@@ -61,6 +61,11 @@ func TestFolderComponent(t *testing.T) {
 		{"100%", "100%25"},
 		{"nul\x00", "nul%00"},
 		{"", "%"},
+		{"cr\r\nlf", "cr%0D%0Alf"},
+		{"ctl\x01\x1b[2J\x7f", "ctl%01%1B[2J%7F"},
+		{"c1\u0085", "c1%C2%85"},
+		{"bad\xff\xfe utf8", "bad%FF%FE utf8"},
+		{"%00", "%2500"},
 	} {
 		if got := FolderComponent(tc.in); got != tc.want {
 			t.Errorf("FolderComponent(%q) = %q, want %q", tc.in, got, tc.want)
@@ -76,8 +81,10 @@ func TestFolderComponent(t *testing.T) {
 func FuzzFolderComponentInjective(f *testing.F) {
 	f.Add("a/b", "a%2Fb")
 	f.Add(".", "%2E")
+	f.Add("nul\x00", "nul%00")
+	f.Add("\xff", "\xfe")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		if !utf8.ValidString(a) || !utf8.ValidString(b) || a == b {
+		if a == b {
 			return
 		}
 		ca, cb := FolderComponent(a), FolderComponent(b)
@@ -86,6 +93,9 @@ func FuzzFolderComponentInjective(f *testing.F) {
 		}
 		if ca == "." || ca == ".." || strings.ContainsAny(ca, "/\x00") || len(ca) > 255 {
 			t.Fatalf("%q maps to unusable %q", a, ca)
+		}
+		if !utf8.ValidString(ca) || strings.IndexFunc(ca, unicode.IsControl) >= 0 {
+			t.Fatalf("%q maps to %q, with a control character or not UTF-8", a, ca)
 		}
 	})
 }

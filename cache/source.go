@@ -10,16 +10,21 @@ import (
 // Source is what the cache needs from a mail server. imapsrc implements it;
 // tests may substitute their own.
 type Source interface {
-	// Folders lists every mailbox, selectable or not.
+	// Folders lists every mailbox, selectable or not. A mailbox the
+	// server names in a form that cannot be read is left out (and
+	// reported by the Source), not an error.
 	Folders(ctx context.Context) ([]FolderInfo, error)
 	// Status reports a mailbox's counters without selecting it.
 	Status(ctx context.Context, folder string) (Status, error)
 	// Statuses is Status for many folders at once (pipelined); folders
 	// it could not ask about are left out.
 	Statuses(ctx context.Context, folders []string) (map[string]Status, error)
-	// FetchMeta calls fn for every message whose UID is at least from, in
-	// ascending UID order. It fails with ErrUIDValidity when the mailbox's
-	// UIDVALIDITY is no longer uidValidity.
+	// FetchMeta calls fn for every message whose UID is at least from,
+	// once each, in ascending UID order as far as the server sends them
+	// so. A message the server describes in a form that cannot be read
+	// is left out (and reported by the Source), not an error. It fails
+	// with ErrUIDValidity when the mailbox's UIDVALIDITY is no longer
+	// uidValidity.
 	FetchMeta(ctx context.Context, folder string, uidValidity, from uint32, fn func(Meta) error) error
 	// UIDs lists the UIDs the mailbox holds now.
 	UIDs(ctx context.Context, folder string, uidValidity uint32) ([]uint32, error)
@@ -30,6 +35,10 @@ type Source interface {
 	// connection). Messages no longer on the server are left out without
 	// an error.
 	FetchBodies(ctx context.Context, folder string, uidValidity uint32, uids []uint32, fn func(uid uint32, r io.Reader) error) error
+	// FetchHeaders returns the messages' header sections (BODY.PEEK[HEADER]:
+	// the bytes up to and including the blank line after the header), in
+	// one command. Messages no longer on the server are left out.
+	FetchHeaders(ctx context.Context, folder string, uidValidity uint32, uids []uint32) (map[uint32][]byte, error)
 	// FetchPart writes bytes [off, off+n) of one message's body to w and
 	// returns how many it wrote; fewer than n means the body ends there.
 	// It fails unless the part arrived whole; what w took then is void.
@@ -37,7 +46,9 @@ type Source interface {
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP
-// IDLE). Watch calls changed (which must not block) until ctx ends.
+// IDLE). Watch calls changed (which must not block) until ctx ends, and
+// also each time watching (re)starts, since changes made while it was not
+// watching went unreported.
 type Watcher interface {
 	Watch(ctx context.Context, folder string, changed func()) error
 }

@@ -186,9 +186,29 @@ func msgBucket(tx *bolt.Tx, folder string) *bolt.Bucket {
 	return top.Bucket([]byte(folder))
 }
 
+// usableFolders drops folders the store cannot hold: an empty name is no
+// bbolt key (and names no mailbox that could be selected). imapsrc leaves
+// them out already, and reports them; this keeps any Source from failing
+// the whole folder list with one.
+func usableFolders(infos []FolderInfo) []FolderInfo {
+	out := infos[:0:0]
+	for _, info := range infos {
+		if info.Name != "" {
+			out = append(out, info)
+		}
+	}
+	return out
+}
+
+// errEmptyName is returned for a folder with an empty name.
+var errEmptyName = errors.New("folder with an empty name")
+
 // storeSync writes the outcome of one folder sync in one transaction.
 // With reset, every earlier message record of the folder is dropped first.
 func storeSync(db *bolt.DB, rec folderRec, reset bool, put []Meta, del []uint32) error {
+	if rec.Info.Name == "" {
+		return errEmptyName
+	}
 	return db.Update(func(tx *bolt.Tx) error {
 		fb, err := tx.CreateBucketIfNotExists(bucketFolders)
 		if err != nil {
@@ -243,6 +263,9 @@ func storeFolderInfo(db *bolt.DB, infos []FolderInfo, gone []string) error {
 			}
 		}
 		for _, info := range infos {
+			if info.Name == "" {
+				return errEmptyName
+			}
 			rec := folderRec{Info: info}
 			if old := fb.Get([]byte(info.Name)); old != nil {
 				if r, err := decodeFolder(info.Name, old); err == nil {

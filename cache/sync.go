@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"sort"
 )
@@ -113,7 +115,9 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	st.Messages = uint32(len(msgs))
 
 	if reset && old.UIDValidity != 0 {
-		c.adoptBodies(info.Name, old.UIDValidity, st.UIDValidity, added)
+		if err := c.adoptBodies(ctx, info.Name, old.UIDValidity, st.UIDValidity, added); err != nil {
+			return false, err
+		}
 	}
 	if err := storeSync(c.db, folderRec{Info: info, Status: st}, reset, added, del); err != nil {
 		return false, err
@@ -165,42 +169,98 @@ func diffMsgs(old, cur []Msg) (added, removed []Msg) {
 	return added, removed
 }
 
-// adoptBodies keeps cached bodies across a UIDVALIDITY change: a new message
-// with the same Message-ID, size and INTERNALDATE as an old one whose body
-// is cached takes that body instead of downloading it again.
-func (c *Cache) adoptBodies(folder string, oldUV, newUV uint32, cur []Meta) {
+// adoptBodies keeps cached bodies across a UIDVALIDITY change, but only
+// with evidence that the new message is the old one: a new message takes
+// an old one's body when both have the same Message-ID, size and
+// INTERNALDATE, no other old or new message shares these (look-alikes
+// could swap bodies), and the server's header section of the new message
+// equals the cached body's, byte for byte (Received lines, DKIM signatures
+// with their body hashes and the like tell look-alikes apart). The body
+// must also still match its stored hash. Every other body is dropped, to
+// be downloaded again when read. An adopted body keeps its file, with its
+// hash and its mtime (the INTERNALDATE, which is part of the match).
+//
+// It fails only when ctx ended; the next sync then takes up the rest.
+func (c *Cache) adoptBodies(ctx context.Context, folder string, oldUV, newUV uint32, cur []Meta) error {
 	old, err := loadMsgs(c.db, folder) // still the records of oldUV
 	if err != nil {
-		return
+		os.RemoveAll(c.uvDir(folder, oldUV))
+		return nil
 	}
 	type key struct {
 		id   string
 		size int64
 		date int64
 	}
-	byKey := map[key]uint32{}
+	keyOf := func(m Meta) key { return key{m.MessageID, m.Size, m.Date.UnixNano()} }
+	oldUID := map[key]uint32{}
+	oldN, curN := map[key]int{}, map[key]int{}
 	for _, m := range old {
-		if m.MessageID != "" {
-			byKey[key{m.MessageID, m.Size, m.Date.UnixNano()}] = m.UID
+		oldUID[keyOf(m)] = m.UID
+		oldN[keyOf(m)]++
+	}
+	for _, m := range cur {
+		curN[keyOf(m)]++
+	}
+	from := map[uint32]string{} // new UID → cached body of the old message
+	var uids []uint32
+	for _, m := range cur {
+		k := keyOf(m)
+		if m.MessageID == "" || oldN[k] != 1 || curN[k] != 1 {
+			continue
 		}
+		p := c.bodyPath(folder, oldUV, oldUID[k])
+		if fi, err := os.Stat(p); err != nil || fi.Size() != m.Size {
+			continue
+		}
+		from[m.UID] = p
+		uids = append(uids, m.UID)
 	}
 	adopted := 0
-	for _, m := range cur {
-		uid, ok := byKey[key{m.MessageID, m.Size, m.Date.UnixNano()}]
-		if !ok || m.MessageID == "" {
-			continue
+	for len(uids) > 0 {
+		batch := uids[:min(len(uids), headerBatch)]
+		uids = uids[len(batch):]
+		headers, err := c.src.FetchHeaders(ctx, folder, newUV, batch)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		from, to := c.bodyPath(folder, oldUV, uid), c.bodyPath(folder, newUV, m.UID)
-		if fi, err := os.Stat(from); err != nil || fi.Size() != m.Size {
-			continue
+		if err != nil {
+			c.log.Warn("cannot compare headers: cached bodies dropped", "folder", folder, "bodies", len(batch)+len(uids), "err", err)
+			break
 		}
-		if err := os.MkdirAll(dirOf(to), 0o700); err != nil {
-			continue
-		}
-		if os.Rename(from, to) == nil {
-			adopted++
+		for _, uid := range batch {
+			to := c.bodyPath(folder, newUV, uid)
+			if h, ok := headers[uid]; ok && beginsWithHeader(from[uid], h) && verifyFile(from[uid]) == nil &&
+				os.MkdirAll(dirOf(to), 0o700) == nil && os.Rename(from[uid], to) == nil {
+				adopted++
+			}
 		}
 	}
 	os.RemoveAll(c.uvDir(folder, oldUV))
 	c.log.Info("UIDVALIDITY changed", "folder", folder, "old", oldUV, "new", newUV, "bodies_kept", adopted)
+	return nil
+}
+
+// headerBatch is how many header sections adoptBodies asks for at once,
+// which bounds the memory they take.
+const headerBatch = 500
+
+// beginsWithHeader reports whether the file at path begins with h, a
+// complete header section: one that ends at its first blank line (so a
+// section cut short never matches).
+func beginsWithHeader(path string, h []byte) bool {
+	end := bytes.Index(h, []byte("\r\n\r\n"))
+	if end < 0 || end+4 != len(h) {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, len(h))
+	if _, err := io.ReadFull(f, b); err != nil {
+		return false
+	}
+	return bytes.Equal(b, h)
 }

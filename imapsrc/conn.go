@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"mailfs/cache"
 )
 
 // TLSMode says how the connection to the server is protected.
@@ -197,11 +199,17 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 }
 
 // dialWith is dial with a handler for what the server sends unasked.
-func dialWith(parent context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*conn, error) {
+func dialWith(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*conn, error) {
+	return dialVia(ctx, cfg, h, nil)
+}
+
+// dialVia is dialWith with wrap, if not nil, put between the plain (after
+// TLS) stream and go-imap: see framed.go.
+func dialVia(parent context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*conn, error) {
 	ctx, cancel := context.WithTimeout(parent, cfg.StallTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		c, raw, err := connect(ctx, cfg, h)
+		c, raw, err := connect(ctx, cfg, h, wrap)
 		if err == nil {
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			err = login(ctx, c, cfg, attempt == 0)
@@ -222,7 +230,13 @@ func dialWith(parent context.Context, cfg *Config, h *imapclient.UnilateralDataH
 }
 
 // connect opens one connection, sets up TLS and waits for the greeting.
-func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler) (*imapclient.Client, *idleConn, error) {
+// With wrap, STARTTLS is done here rather than by go-imap, which would
+// leave no place for wrap.
+func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandler, wrap func(net.Conn) net.Conn) (*imapclient.Client, *idleConn, error) {
+	ownTLS := wrap != nil
+	if wrap == nil {
+		wrap = func(nc net.Conn) net.Conn { return nc }
+	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, nil, err
@@ -242,15 +256,22 @@ func connect(ctx context.Context, cfg *Config, h *imapclient.UnilateralDataHandl
 			raw.Close()
 			return nil, nil, fmt.Errorf("TLS with %s failed: %w (for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
-		c = imapclient.New(tconn, opts)
+		c = imapclient.New(wrap(tconn), opts)
 	case TLSStartTLS:
-		c, err = imapclient.NewStartTLS(raw, opts)
+		if ownTLS {
+			var tconn net.Conn
+			if tconn, err = startTLS(ctx, raw, tc); err == nil {
+				c = imapclient.New(wrap(tconn), opts)
+			}
+		} else {
+			c, err = imapclient.NewStartTLS(raw, opts)
+		}
 		if err != nil {
 			raw.Close()
 			return nil, nil, fmt.Errorf("STARTTLS with %s failed: %w (the server must offer STARTTLS; for a private CA use --tls-ca FILE)", cfg.Addr, err)
 		}
 	default:
-		c = imapclient.New(raw, opts)
+		c = imapclient.New(wrap(raw), opts)
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
@@ -384,6 +405,12 @@ func (s *Source) run(ctx context.Context, what, folder string, attempts int, op 
 			err = fmt.Errorf("%s: no progress for %s, connection closed (the server stalls or repeats itself): %w", what, s.cfg.StallTimeout, err)
 		}
 		stop()
+		if err != nil && !serverAnswered(err) {
+			// go-imap may not have noticed yet that the connection is
+			// dead (its reader goroutine is still closing it): never
+			// hand it to the next operation.
+			cn.close()
+		}
 		broken := cn.broken()
 		s.put(cn)
 		if err == nil || !broken || ctx.Err() != nil {
@@ -397,4 +424,11 @@ func (s *Source) run(ctx context.Context, what, folder string, attempts int, op 
 		return ctx.Err()
 	}
 	return err
+}
+
+// serverAnswered reports whether err is the server's answer (NO, BAD, a
+// missing folder, a new UIDVALIDITY) on a connection that is still fine.
+func serverAnswered(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie) || errors.Is(err, cache.ErrGone) || errors.Is(err, errUIDValidity)
 }

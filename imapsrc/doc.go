@@ -20,6 +20,12 @@
 // Big bodies are fetched in parts (FetchPart), so a cut costs one part.
 // Time limits are on progress, never on the total time (stall.go).
 //
+// One bad item does not take down a listing: a LIST or FETCH response
+// go-imap cannot parse (a folder name that is not modified UTF-7, an
+// RFC822.SIZE of -5) is found on a framed connection, which hands go-imap
+// one response at a time, and then left out and reported once (skip.go,
+// framed.go).
+//
 // Logins use a password or an OAuth2 token (XOAUTH2, OAUTHBEARER; oauth.go)
 // and TLS that is always verified; a password is never sent in the clear
 // except to a loopback server. Provider presets are in providers.go, the

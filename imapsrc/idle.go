@@ -17,6 +17,10 @@ var ErrNoIdle = errors.New("server has no IDLE")
 // Config.Conns), until ctx ends. A lost connection is opened again after a
 // pause. It returns ErrNoIdle at once if the server lacks IDLE. changed
 // must not block.
+//
+// changed is also called each time IDLE has started, the first time
+// included: what happened while no IDLE was running (during a reconnect,
+// or before the first start) is reported by no one else.
 func (s *Source) Watch(ctx context.Context, folder string, changed func()) error {
 	pause := time.Second
 	for ctx.Err() == nil {
@@ -66,6 +70,7 @@ func (s *Source) idleOnce(ctx context.Context, folder string, changed func()) er
 		return err
 	}
 	s.log.Debug("idle", "folder", folder)
+	changed() // whatever came before this IDLE went unreported
 	<-cn.c.Closed()
 	cmd.Close()
 	return errors.New("connection closed")

@@ -36,6 +36,7 @@ type Source struct {
 	idle []*conn
 
 	bodyFetches atomic.Int64 // BODY.PEEK[] commands sent, for tests and stats
+	skips       skips        // responses go-imap cannot read, left out (skip.go)
 }
 
 var _ cache.Source = (*Source)(nil)
@@ -134,37 +135,53 @@ func (s *Source) do(ctx context.Context, what, folder string, op func(cn *conn) 
 	return s.run(ctx, what, folder, 2, op)
 }
 
-// Folders implements cache.Source.
+// Folders implements cache.Source. A folder the server lists in a form
+// that cannot be read or used (a name that is not modified UTF-7, an empty
+// name) is left out and reported once; see skip.go.
 func (s *Source) Folders(ctx context.Context) ([]cache.FolderInfo, error) {
+	var list []*imap.ListData
+	var err error
+	if !s.skips.hasList() {
+		// One try: if the connection breaks, the framed try is the retry.
+		err = s.run(ctx, "list", "", 1, func(cn *conn) error {
+			var lerr error
+			list, lerr = cn.c.List("", "*", nil).Collect()
+			return lerr
+		})
+	}
+	if s.skips.hasList() || brokeConn(ctx, err) {
+		list, err = s.listSkipping(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
 	var out []cache.FolderInfo
-	err := s.do(ctx, "list", "", func(cn *conn) error {
-		list, err := cn.c.List("", "*", nil).Collect()
-		if err != nil {
-			return err
+folders:
+	for _, l := range list {
+		if l.Mailbox == "" {
+			if s.skips.reportName("") {
+				s.log.Warn("list: skipping a folder with an empty name", "attrs", l.Attrs)
+			}
+			continue
 		}
-		out = out[:0]
-	folders:
-		for _, l := range list {
-			fi := cache.FolderInfo{Name: l.Mailbox, Delim: l.Delim}
-			for _, a := range l.Attrs {
-				if a == imap.MailboxAttrNoSelect || a == imap.MailboxAttrNonExistent {
-					fi.NoSelect = true
-				}
-				for _, hide := range s.cfg.HideSpecialUse {
-					if strings.EqualFold(string(a), hide) {
-						continue folders
-					}
+		fi := cache.FolderInfo{Name: l.Mailbox, Delim: l.Delim}
+		for _, a := range l.Attrs {
+			if a == imap.MailboxAttrNoSelect || a == imap.MailboxAttrNonExistent {
+				fi.NoSelect = true
+			}
+			for _, hide := range s.cfg.HideSpecialUse {
+				if strings.EqualFold(string(a), hide) {
+					continue folders
 				}
 			}
-			if !s.cfg.Filter.Folder(l.Mailbox, l.Delim) {
-				continue // parents of wanted folders still appear as directories
-			}
-			out = append(out, fi)
 		}
-		return nil
-	})
+		if !s.cfg.Filter.Folder(l.Mailbox, l.Delim) {
+			continue // parents of wanted folders still appear as directories
+		}
+		out = append(out, fi)
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, err
+	return out, nil
 }
 
 // Status implements cache.Source.
@@ -223,49 +240,102 @@ func statusOf(data *imap.StatusData) cache.Status {
 // metaHeaders are the only header fields fetched for listing.
 var metaHeaders = []string{"Subject", "Message-ID"}
 
-// FetchMeta implements cache.Source with one pipelined UID FETCH.
+// FetchMeta implements cache.Source with one pipelined UID FETCH. A
+// message the server describes in a form that cannot be read (an
+// RFC822.SIZE of -5, an INTERNALDATE that is no date) is left out and
+// reported once; see skip.go.
 func (s *Source) FetchMeta(ctx context.Context, folder string, uidValidity, from uint32, fn func(cache.Meta) error) error {
 	if from == 0 {
 		from = 1
 	}
-	return s.do(ctx, "fetch meta", folder, func(cn *conn) error {
-		if err := cn.examineFresh(folder, uidValidity); err != nil {
-			return err
-		}
-		var set imap.UIDSet
-		set.AddRange(imap.UID(from), 0) // from:*
-		if s.cfg.Filter.HasDates() {
-			uids, err := s.search(cn, set)
-			if err != nil || len(uids) == 0 {
-				return err
+	seen := map[uint32]bool{} // a retry passes on messages again
+	var fnErr error
+	op := func(cn *conn) error {
+		return s.fetchMeta(cn, folder, uidValidity, from, func(m cache.Meta) {
+			if fnErr == nil && !seen[m.UID] {
+				seen[m.UID] = true
+				fnErr = fn(m)
 			}
-			set = imap.UIDSetNum(uids...)
-		}
-		section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: metaHeaders, Peek: true}
-		cmd := cn.c.Fetch(set, &imap.FetchOptions{
-			UID: true, InternalDate: true, RFC822Size: true,
-			BodySection: []*imap.FetchItemBodySection{section},
 		})
-		var fnErr error
-		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			buf, err := msg.Collect()
-			if err != nil {
-				cmd.Close()
-				return err
-			}
-			// "from:*" also matches the highest UID when it is below from.
-			if uint32(buf.UID) < from || fnErr != nil {
-				continue
-			}
-			m := cache.Meta{UID: uint32(buf.UID), Size: buf.RFC822Size, Date: buf.InternalDate}
-			m.Subject, m.MessageID = parseMetaHeader(buf.FindBodySection(section))
-			fnErr = fn(m)
+	}
+	var err error
+	if !s.skips.fetchWithoutUID(folder, uidValidity) {
+		err = s.run(ctx, "fetch meta", folder, 1, op) // the framed try is the retry
+		if fnErr != nil {
+			return fnErr
 		}
-		if err := cmd.Close(); err != nil {
+		if !brokeConn(ctx, err) {
 			return err
 		}
+	}
+	err = s.fetchMetaSkipping(ctx, folder, uidValidity, op)
+	if fnErr != nil {
 		return fnErr
+	}
+	return err
+}
+
+// fetchMeta is one try of FetchMeta on cn, passing each message to fn.
+// Messages known to be unreadable are not asked for.
+func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn func(cache.Meta)) error {
+	if err := cn.examineFresh(folder, uidValidity); err != nil {
+		return err
+	}
+	skip := s.skips.badUIDs(folder, uidValidity)
+	set := uidsFrom(from, skip)
+	if len(set) == 0 {
+		return nil
+	}
+	if s.cfg.Filter.HasDates() {
+		uids, err := s.search(cn, set)
+		uids = without(uids, skip)
+		if err != nil || len(uids) == 0 {
+			return err
+		}
+		set = imap.UIDSetNum(uids...)
+	}
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: metaHeaders, Peek: true}
+	cmd := cn.c.Fetch(set, &imap.FetchOptions{
+		UID: true, InternalDate: true, RFC822Size: true,
+		BodySection: []*imap.FetchItemBodySection{section},
 	})
+	// Only a message not seen before is progress, so a server that
+	// repeats a response or floods "* N EXISTS" forever is cut off.
+	cn.usefulOnly(true)
+	defer cn.usefulOnly(false)
+	got := map[imap.UID]bool{}
+	// A message is passed on once the next one has come or the command
+	// completed: when go-imap gives up on a response it still hands on
+	// the items read so far, so the last message may be cut short.
+	var held *cache.Meta
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect()
+		if err != nil {
+			cmd.Close()
+			return err
+		}
+		if !got[buf.UID] {
+			got[buf.UID] = true
+			cn.progress()
+		}
+		// "from:*" also matches the highest UID when it is below from.
+		if uint32(buf.UID) < from {
+			continue
+		}
+		if held != nil {
+			fn(*held)
+		}
+		m := cache.Meta{UID: uint32(buf.UID), Size: buf.RFC822Size, Date: buf.InternalDate}
+		m.Subject, m.MessageID = parseMetaHeader(buf.FindBodySection(section))
+		held = &m
+	}
+	if err := cmd.Close(); err != nil {
+		return err
+	}
+	if held != nil {
+		fn(*held)
+	}
+	return nil
 }
 
 // parseMetaHeader decodes the subject and message ID from fetched header

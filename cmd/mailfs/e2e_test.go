@@ -869,6 +869,50 @@ func TestIdleShowsNewMailAtOnce(t *testing.T) {
 	waitFor(t, "the expunged message to go", func() bool { return len(emlFiles(t, inbox)) == before })
 }
 
+// TestIdleReconnectCatchesUp: mail delivered while the IDLE connection is
+// down appears as soon as IDLE is back, not at the next poll.
+func TestIdleReconnectCatchesUp(t *testing.T) {
+	srv := seed(t)
+	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"), "--poll", "1h")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("mailfs log:\n%s", m.logs)
+		}
+	})
+	inbox := filepath.Join(m.dir, "INBOX")
+	idles := func() int { return strings.Count(m.logs.String(), `msg=idle folder=INBOX`) }
+	lost := func() int {
+		return strings.Count(m.logs.String(), `msg="idle: connection lost, reconnecting" folder=INBOX`)
+	}
+	waitFor(t, "IDLE to start", func() bool { return idles() == 1 })
+	msg := sample.Messages()[0]
+	// Kick every connection and deliver while IDLE waits to reconnect
+	// (a second at first, longer after each loss). Should IDLE be back
+	// before the message is in, the delivery proves nothing: again.
+	var uid uint32
+	for attempt := 1; ; attempt++ {
+		started := idles()
+		srv.Kick(t)
+		waitFor(t, "IDLE to lose its connection", func() bool { return lost() == attempt })
+		uid = srv.Append(t, "INBOX", msg.Raw, msg.Date)
+		if idles() == started {
+			break
+		}
+		if attempt == 3 {
+			t.Fatal("IDLE reconnected before each delivery: no delivery during a reconnect")
+		}
+	}
+	waitFor(t, "IDLE to come back", func() bool { return idles() > 1 })
+	waitFor(t, "the message delivered during the reconnect", func() bool {
+		for _, u := range emlFiles(t, inbox) {
+			if u == uid {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // TestUnreachableServerSaysSo: one line naming the address and the cause.
 func TestUnreachableServerSaysSo(t *testing.T) {
 	cmd := exec.Command(binary, "mount", "--server", "127.0.0.1:1", "--tls", "none", "--user", "u", t.TempDir())

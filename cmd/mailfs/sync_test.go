@@ -496,3 +496,100 @@ func TestSyncSummary(t *testing.T) {
 		t.Errorf("interrupted: %v", err)
 	}
 }
+
+// TestSyncRebuildsDamagedCache: a sync on a cache whose meta.db is garbage
+// past its meta pages neither panics nor fails: it says so in one warning,
+// rebuilds the metadata and keeps the bodies (they match their hashes),
+// and a mount then serves the server's exact bytes.
+func TestSyncRebuildsDamagedCache(t *testing.T) {
+	srv := seed(t)
+	want := messageCount(srv)
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	if code, out := syncBinary(t, srv, "", cacheDir); code != 0 {
+		t.Fatalf("sync: exit %d\n%s", code, out)
+	}
+	db := filepath.Join(cacheDir, "meta.db")
+	fi, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := bytes.Repeat([]byte("\xde\xad\xbe\xef"), int(fi.Size()-8192)/4)
+	f, err := os.OpenFile(db, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(garbage, 8192); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	code, out := syncBinary(t, srv, "", cacheDir, "--log-level", "warn")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "damaged") {
+		t.Fatalf("sync of a damaged cache: exit %d, want 0 and one warning saying so:\n%s", code, out)
+	}
+	if aside, _ := filepath.Glob(db + ".damaged-*"); len(aside) != 1 {
+		t.Errorf("damaged store not kept aside: %v", aside)
+	}
+	fetched := bodyFetches(t, srv)
+	if n := fetched - want; n != 0 {
+		t.Errorf("the rebuild fetched %d bodies, want none: they match their hashes", n)
+	}
+
+	m := mount(t, srv, cacheDir)
+	files := emlFiles(t, m.dir)
+	if len(files) != want {
+		t.Fatalf("mount shows %d messages, want %d", len(files), want)
+	}
+	for rel, uid := range files {
+		got, err := os.ReadFile(filepath.Join(m.dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, srv.Fetch(t, filepath.Dir(rel), uid)) {
+			t.Errorf("%s differs from the server", rel)
+		}
+	}
+	if n := bodyFetches(t, srv) - fetched; n != 0 {
+		t.Errorf("the mount downloaded %d bodies after the rebuild, want 0", n)
+	}
+}
+
+// TestSyncAfterKillLeavesNoTemporaries: a sync killed with SIGKILL in the
+// middle of a download leaves its temporary file; the next run removes it
+// and stores every body whole.
+func TestSyncAfterKillLeavesNoTemporaries(t *testing.T) {
+	srv := seed(t, sample.Big(2<<20))
+	want := messageCount(srv)
+	slow := slowProxy(t, srv.Addr, 1<<20)
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	parts := func() []string {
+		found, _ := filepath.Glob(filepath.Join(cacheDir, "bodies", "*", "*", ".part-*"))
+		return found
+	}
+
+	cmd := syncCommand(srv, slow, cacheDir, "--workers", "1")
+	_, done := start(t, cmd)
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitFor(t, "a download under way", func() bool { return len(parts()) > 0 })
+	cmd.Process.Kill()
+	<-done
+	left := parts()
+	if len(left) == 0 {
+		t.Fatal("the killed sync left no temporary file: nothing to clean up")
+	}
+
+	if code, out := syncBinary(t, srv, "", cacheDir); code != 0 {
+		t.Fatalf("sync after the kill: exit %d\n%s", code, out)
+	}
+	for _, p := range left {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s still there after the next sync", p)
+		}
+	}
+	if found := parts(); len(found) > 0 {
+		t.Errorf("temporary files in the cache: %v", found)
+	}
+	if emls, _ := filepath.Glob(filepath.Join(cacheDir, "bodies", "*", "*", "*.eml")); len(emls) != want {
+		t.Errorf("%d bodies cached, want %d", len(emls), want)
+	}
+}
