@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -168,6 +169,52 @@ func sectionName(s *imap.FetchItemBodySection) string {
 		name = fmt.Sprint(p) + name
 	}
 	return "BODY[" + name + "]"
+}
+
+// fetched is what collect read of one message of a FETCH response.
+type fetched struct {
+	uid  imap.UID
+	size int64
+	date time.Time
+	body []byte // the one body section asked for; nil if none came
+}
+
+// maxSmallSection bounds a header section collect takes into memory.
+const maxSmallSection = 4 << 20
+
+// collect reads one message of a FETCH response that asked for at most
+// one small body section (headers). It is go-imap's Collect without its
+// flaw: a literal cut short is an error, and after it the command is left
+// alone (the connection is closed; see the top of this file). The caller
+// must not touch the command again after an error.
+func (cn *conn) collect(msg *imapclient.FetchMessageData) (fetched, error) {
+	var f fetched
+	for item := msg.Next(); item != nil; item = msg.Next() {
+		switch item := item.(type) {
+		case imapclient.FetchItemDataUID:
+			f.uid = item.UID
+		case imapclient.FetchItemDataRFC822Size:
+			f.size = item.Size
+		case imapclient.FetchItemDataInternalDate:
+			f.date = item.Time
+		case imapclient.FetchItemDataBodySection:
+			if item.Literal == nil {
+				continue
+			}
+			if item.Literal.Size() > maxSmallSection {
+				cn.abandon(item.Literal)
+				return f, fmt.Errorf("UID %d: %w: a header section of %d bytes", f.uid, errProtocol, item.Literal.Size())
+			}
+			lit := &exactReader{lit: item.Literal, left: item.Literal.Size(), progress: func() {}}
+			b, _ := io.ReadAll(lit)
+			if lit.err != nil {
+				cn.close()
+				return f, fmt.Errorf("UID %d: %w", f.uid, lit.err)
+			}
+			f.body = b
+		}
+	}
+	return f, nil
 }
 
 // exactReader reads a literal and fails unless it delivers exactly the

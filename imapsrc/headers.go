@@ -26,13 +26,12 @@ func (s *Source) FetchHeaders(ctx context.Context, folder string, uidValidity ui
 		section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
 		cmd := cn.c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			buf, err := msg.Collect()
+			buf, err := cn.collect(msg)
 			if err != nil {
-				cmd.Close()
-				return err
+				return err // the command is not to be touched again
 			}
-			if h := buf.FindBodySection(section); h != nil && buf.UID != 0 {
-				out[uint32(buf.UID)] = h
+			if buf.body != nil && buf.uid != 0 {
+				out[uint32(buf.uid)] = buf.body
 			}
 		}
 		return cmd.Close()

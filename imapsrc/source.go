@@ -309,24 +309,23 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 	// the items read so far, so the last message may be cut short.
 	var held *cache.Meta
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-		buf, err := msg.Collect()
+		buf, err := cn.collect(msg)
 		if err != nil {
-			cmd.Close()
-			return err
+			return err // the command is not to be touched again
 		}
-		if !got[buf.UID] {
-			got[buf.UID] = true
+		if !got[buf.uid] {
+			got[buf.uid] = true
 			cn.progress()
 		}
 		// "from:*" also matches the highest UID when it is below from.
-		if uint32(buf.UID) < from {
+		if uint32(buf.uid) < from {
 			continue
 		}
 		if held != nil {
 			fn(*held)
 		}
-		m := cache.Meta{UID: uint32(buf.UID), Size: buf.RFC822Size, Date: buf.InternalDate}
-		m.Subject, m.MessageID = parseMetaHeader(buf.FindBodySection(section))
+		m := cache.Meta{UID: uint32(buf.uid), Size: buf.size, Date: buf.date}
+		m.Subject, m.MessageID = parseMetaHeader(buf.body)
 		held = &m
 	}
 	if err := cmd.Close(); err != nil {
