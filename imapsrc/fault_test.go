@@ -206,11 +206,16 @@ func FuzzFetchBody(f *testing.F) {
 
 // wellFormed reports whether resp holds body as the value of a BODY[]
 // item, a literal announced with its exact length or a quoted string,
-// closed by a space or a parenthesis, followed by an OK tagged tag.
+// closed by a space or a parenthesis, followed by an OK tagged tag. Lines
+// may end in a bare LF, as go-imap allows.
 func wellFormed(resp []byte, tag string, body []byte) bool {
-	tagOK := regexp.MustCompile(`(?i)\r\n` + regexp.QuoteMeta(tag) + ` OK[ \r]`)
+	tagOK := regexp.MustCompile(`(?i)\n` + regexp.QuoteMeta(tag) + ` OK[ \r\n]`)
 	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(string(body))
-	for _, item := range []string{fmt.Sprintf("BODY[] {%d}\r\n%s", len(body), body), `BODY[] "` + quoted + `"`} {
+	for _, item := range []string{
+		fmt.Sprintf("BODY[] {%d}\r\n%s", len(body), body),
+		fmt.Sprintf("BODY[] {%d}\n%s", len(body), body), // go-imap accepts a bare LF
+		`BODY[] "` + quoted + `"`,
+	} {
 		for i := 0; ; {
 			j := bytes.Index(resp[i:], []byte(item))
 			if j < 0 {

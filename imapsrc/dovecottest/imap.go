@@ -96,6 +96,20 @@ func (s *Server) Append(t testing.TB, mailbox string, raw []byte, date time.Time
 	return s.append(t, c, mailbox, raw, date, flags)
 }
 
+// AppendMany appends raws to mailbox on one connection, raws[i] with
+// INTERNALDATE dates[i], and returns their UIDs: much faster than Append
+// for hundreds of messages.
+func (s *Server) AppendMany(t testing.TB, mailbox string, raws [][]byte, dates []time.Time) []uint32 {
+	t.Helper()
+	c := s.dial(t)
+	defer s.done(c)
+	uids := make([]uint32, len(raws))
+	for i, raw := range raws {
+		uids[i] = s.append(t, c, mailbox, raw, dates[i], nil)
+	}
+	return uids
+}
+
 func (s *Server) append(t testing.TB, c *imapclient.Client, mailbox string, raw []byte, date time.Time, flags []string) uint32 {
 	t.Helper()
 	opts := &imap.AppendOptions{Time: date}

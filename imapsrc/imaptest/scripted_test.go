@@ -1,9 +1,11 @@
 package imaptest_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +265,76 @@ func TestProxyStall(t *testing.T) {
 	}
 	if d := time.Since(start); d < 500*time.Millisecond || p.Stalls() != 1 {
 		t.Errorf("%d stalls, took %v", p.Stalls(), d)
+	}
+}
+
+// rawSession is a bare client for checking what the server sends byte by
+// byte: send writes a line (or the first part of one, before a literal)
+// and returns what came back up to the tagged answer (or the continuation
+// request).
+type rawSession struct {
+	t *testing.T
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(t *testing.T, addr string) *rawSession {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := &rawSession{t: t, c: c, r: bufio.NewReader(c)}
+	s.r.ReadString('\n') // greeting
+	return s
+}
+
+func (s *rawSession) send(line, until string) string {
+	s.t.Helper()
+	s.c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(s.c, line+"\r\n"); err != nil {
+		s.t.Fatal(err)
+	}
+	var got strings.Builder
+	for {
+		l, err := s.r.ReadString('\n')
+		got.WriteString(l)
+		if err != nil {
+			s.t.Fatalf("after %q: %v (got %q)", line, err, got.String())
+		}
+		if strings.HasPrefix(l, until) {
+			return got.String()
+		}
+	}
+}
+
+// TestScriptedRawNames checks that names no client should accept go out
+// as they were set: CRLF in a literal, an empty name, raw LIST lines with
+// NUL or invalid modified UTF-7; and that such a folder can be selected by
+// a literal.
+func TestScriptedRawNames(t *testing.T) {
+	s := imaptest.StartScripted(t)
+	s.AddFolder("a\r\nb", 5)
+	s.AddFolder("", 6)
+	s.AddFolder("Odd", 7)
+	s.SetListLine("Odd", "* LIST () \"/\" \"&Jjo\"")
+	s.AddListLines("* LIST () \"/\" {3}\r\nx\x00y")
+	s.Append("a\r\nb", msg("crlf", 1), date)
+	c := dialRaw(t, s.Addr)
+	c.send("A1 LOGIN alice secret", "A1 ")
+	list := c.send(`A2 LIST "" "*"`, "A2 ")
+	for _, want := range []string{"{4}\r\na\r\nb\r\n", ` ""` + "\r\n", `"&Jjo"`, "{3}\r\nx\x00y\r\n"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("LIST answer %q lacks %q", list, want)
+		}
+	}
+	if got := c.send("A3 EXAMINE {4}", "+"); !strings.HasPrefix(got, "+") {
+		t.Fatalf("no continuation: %q", got)
+	}
+	if got := c.send("a\r\nb", "A3 "); !strings.Contains(got, "* 1 EXISTS") || !strings.Contains(got, "A3 OK") {
+		t.Errorf("EXAMINE by literal: %q", got)
+	}
+	if got := c.send(`A4 STATUS "" (MESSAGES UIDVALIDITY)`, "A4 "); !strings.Contains(got, "UIDVALIDITY 6") {
+		t.Errorf("STATUS of the empty name: %q", got)
 	}
 }
