@@ -35,6 +35,13 @@ func openOn(t *testing.T, srv *demo.Server, dir string) (*cache.Cache, *imapsrc.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
+	return openCache(t, dir, src), src
+}
+
+// openCache opens a cache in dir on src, closed when the test ends, and
+// lists the folders.
+func openCache(t *testing.T, dir string, src cache.Source) *cache.Cache {
+	t.Helper()
 	c, err := cache.Open(dir, src, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +50,7 @@ func openOn(t *testing.T, srv *demo.Server, dir string) (*cache.Cache, *imapsrc.
 	if err := c.RefreshFolders(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return c, src
+	return c
 }
 
 func readBody(t *testing.T, c *cache.Cache, folder string, m cache.Msg) []byte {

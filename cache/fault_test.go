@@ -50,15 +50,7 @@ func openScripted(t *testing.T, addr string, s *imaptest.Scripted) (*cache.Cache
 	}
 	t.Cleanup(func() { src.Close() })
 	dir := t.TempDir()
-	c, err := cache.Open(dir, src, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.RefreshFolders(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return c, src, dir
+	return openCache(t, dir, src), src, dir
 }
 
 // list returns a folder's messages by UID.

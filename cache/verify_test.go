@@ -15,14 +15,7 @@ import (
 func openFake(t *testing.T, src *fakeSource) (*cache.Cache, string, []cache.Msg) {
 	t.Helper()
 	dir := t.TempDir()
-	c, err := cache.Open(dir, src, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.RefreshFolders(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	c := openCache(t, dir, src)
 	msgs, err := c.Messages(context.Background(), "INBOX")
 	if err != nil {
 		t.Fatal(err)
