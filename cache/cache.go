@@ -20,7 +20,10 @@ type Msg struct {
 	UID         uint32
 	Size        int64 // exact size of the .eml
 	Date        time.Time
-	Stem        string // file name without extension, see MessageStem
+	Stem        string // file name without extension, unique in its folder, see Names
+	Link        uint64 // with Stem, what the copies of one message in several folders share, see Holders
+
+	base string // Stem without a duplicate's number
 }
 
 // Change tells the file system what to invalidate after a sync.
@@ -29,6 +32,11 @@ type Change struct {
 	Added   []Msg
 	Removed []Msg
 	Resized []Msg // size corrected after the body was fetched
+	// Rebound are names that now show another copy of the same message
+	// (another UID, after the server renumbered the folder or expunged an
+	// earlier duplicate): same name, size and identity, but the kernel
+	// should forget what it read.
+	Rebound []Msg
 }
 
 // Cache is the on-disk store of one account. Lock order: Cache.mu before
@@ -256,6 +264,24 @@ func (c *Cache) Lookup(name, stem string) (Msg, bool) {
 	return f.msgs[i], true
 }
 
+// Holders lists the folders (sorted) that hold a message with this stem
+// and link: the copies of one message, shown as hard links of one file.
+// Only folders listed since the mount count.
+func (c *Cache) Holders(stem string, link uint64) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for name, f := range c.folders {
+		f.mu.Lock()
+		if i, ok := f.byStem[stem]; ok && f.msgs[i].Link == link {
+			out = append(out, name)
+		}
+		f.mu.Unlock()
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Message finds a message by UIDVALIDITY and UID.
 func (c *Cache) Message(name string, uv, uid uint32) (Msg, bool) {
 	f, err := c.folder(name)
@@ -278,14 +304,20 @@ func (f *folder) index(uv, uid uint32) (int, bool) {
 }
 
 func newMsg(m Meta, uv uint32) Msg {
-	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: MessageStem(m.Date, m.Subject, m.UID)}
+	listed := m.listedSize()
+	base := MessageStem(m.Date, m.Subject, NameID(m.MessageID, m.Date, m.Subject, listed))
+	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: base, base: base,
+		Link: linkKey(m.MessageID, m.Date, m.Subject, listed)}
 }
 
-// publish replaces the folder's messages (sorted by UID).
+// publish replaces the folder's messages (sorted by UID), numbering
+// duplicates' names as Names does.
 func (f *folder) publish(msgs []Msg) {
 	byStem := make(map[string]int, len(msgs))
-	for i, m := range msgs {
-		byStem[m.Stem] = i
+	seen := make(map[string]int, len(msgs))
+	for i := range msgs {
+		msgs[i].Stem = dedup(seen, msgs[i].base)
+		byStem[msgs[i].Stem] = i
 	}
 	f.mu.Lock()
 	f.msgs, f.byStem, f.loaded = msgs, byStem, true

@@ -2,12 +2,17 @@ package cache
 
 import (
 	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/zeebo/blake3"
 )
 
 // maxName is the longest file name most file systems accept, in bytes.
@@ -18,22 +23,109 @@ const maxExt = 5
 
 // MessageStem names a message file, without its extension:
 //
-//	2024-03-01 143205 Invoice for March [4711]
+//	2024-03-01 143205 Invoice for March [k3m7x2qa]
 //
 // The INTERNALDATE in UTC comes first so names sort by date and never start
-// with '-' or '.'; the UID in brackets makes the name unique in its folder.
-// Everything comes from what the server says, so a name is the same across
-// remounts and after the cache is wiped.
-func MessageStem(date time.Time, subject string, uid uint32) string {
+// with '-' or '.'; id (see NameID, and Names for duplicates) in brackets
+// tells apart messages of the same second and subject. Everything comes
+// from the message itself, so a name is the same in every account, on
+// every server, after the server renumbers the folder and after the cache
+// is wiped (see the package doc, "Names").
+func MessageStem(date time.Time, subject, id string) string {
 	prefix := date.UTC().Format("2006-01-02 150405") + " "
-	suffix := fmt.Sprintf(" [%d]", uid)
+	suffix := " [" + id + "]"
 	subj := cleanText(subject)
 	if subj == "" {
 		subj = "(no subject)"
 	}
-	subj = truncateUTF8(subj, maxName-maxExt-len(prefix)-len(suffix))
+	// Room is kept for a duplicate's number (dupRoom), so that it does not
+	// shorten the subject of the second copy only.
+	subj = truncateUTF8(subj, maxName-maxExt-len(prefix)-len(suffix)-dupRoom)
 	subj = strings.TrimRight(subj, " .")
 	return prefix + subj + suffix
+}
+
+// idLen is the length of the ID in a name: 8 base32 characters, 40 bits.
+const idLen = 8
+
+// dupRoom is the longest duplicate's number withDup adds ("-4294967295").
+const dupRoom = 11
+
+// idEncoding is lower-case base32 (RFC 4648 letters and digits 2–7): safe
+// in any file system, case-insensitive ones included, and without '-', so
+// a duplicate's number can never make one ID look like another.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// identity is the text a message's ID is derived from: its Message-ID
+// (without angle brackets and surrounding space) and its INTERNALDATE in
+// whole seconds; a message without a Message-ID falls back to its subject,
+// INTERNALDATE and size as first listed (RFC822.SIZE). The tag byte keeps
+// the two kinds apart.
+func identity(messageID string, date time.Time, subject string, listed int64) []byte {
+	id := strings.Trim(strings.TrimSpace(messageID), "<>")
+	b := make([]byte, 0, 64)
+	if id != "" {
+		b = append(b, 'm')
+		b = append(b, id...)
+		b = append(b, 0)
+		return strconv.AppendInt(b, date.Unix(), 10)
+	}
+	b = append(b, 's')
+	b = append(b, subject...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, date.Unix(), 10)
+	b = append(b, 0)
+	return strconv.AppendInt(b, listed, 10)
+}
+
+// NameID is the ID a message's name carries: the first 40 bits of the
+// BLAKE3 hash of its identity, in idEncoding. listed is RFC822.SIZE as the
+// server first listed it (it matters only without a Message-ID).
+func NameID(messageID string, date time.Time, subject string, listed int64) string {
+	sum := blake3.Sum256(identity(messageID, date, subject, listed))
+	return idEncoding.EncodeToString(sum[:5])
+}
+
+// linkKey tells apart messages that share a name but not their listed
+// size: it is part of the inode number (fs/ino.go), so two files are hard
+// links of one another only when name, identity and size agree.
+func linkKey(messageID string, date time.Time, subject string, listed int64) uint64 {
+	b := identity(messageID, date, subject, listed)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, listed, 10)
+	sum := blake3.Sum256(b)
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// withDup names the n-th message (n ≥ 2) of a folder whose stem is stem
+// already: "… [k3m7x2qa]" becomes "… [k3m7x2qa-2]".
+func withDup(stem string, n int) string {
+	return stem[:len(stem)-1] + "-" + strconv.Itoa(n) + "]"
+}
+
+// Names returns the stems of a folder's messages, given in UID order: the
+// stem of each (MessageStem with its NameID), and for the second and later
+// message with the same stem (true duplicates, or different messages with
+// the same Message-ID and second) that stem with "-2", "-3", … in UID
+// order. Names are thus unique within the folder.
+func Names(msgs []Meta) []string {
+	out := make([]string, len(msgs))
+	seen := make(map[string]int, len(msgs))
+	for i, m := range msgs {
+		base := MessageStem(m.Date, m.Subject, NameID(m.MessageID, m.Date, m.Subject, m.listedSize()))
+		out[i] = dedup(seen, base)
+	}
+	return out
+}
+
+// dedup returns base, or base with its duplicate's number when seen has
+// counted it before; it counts base in seen.
+func dedup(seen map[string]int, base string) string {
+	seen[base]++
+	if n := seen[base]; n > 1 {
+		return withDup(base, n)
+	}
+	return base
 }
 
 // cleanText makes s safe inside a file name: valid UTF-8, no control or

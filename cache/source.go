@@ -74,6 +74,18 @@ type Meta struct {
 	Date      time.Time // INTERNALDATE
 	Subject   string    // decoded to UTF-8
 	MessageID string
+
+	listed    int64 // RFC822.SIZE as first listed, if hasListed
+	hasListed bool  // set for records read from the store
+}
+
+// listedSize is the size the server listed the message with first: what
+// names are derived from, so that a corrected size renames nothing.
+func (m Meta) listedSize() int64 {
+	if m.hasListed {
+		return m.listed
+	}
+	return m.Size
 }
 
 var (

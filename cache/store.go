@@ -35,6 +35,7 @@ type msgRec struct {
 	Date      int64 // unix nanoseconds of INTERNALDATE
 	Subject   string
 	MessageID string
+	Listed    int64 // RFC822.SIZE as first listed; records before it have none
 }
 
 func uidKey(uid uint32) []byte {
@@ -113,6 +114,7 @@ func (r msgRec) encode() []byte {
 	e.uint(uint64(r.Date))
 	e.str(r.Subject)
 	e.str(r.MessageID)
+	e.uint(uint64(r.Listed))
 	return e
 }
 
@@ -124,15 +126,19 @@ func decodeMsg(b []byte) (msgRec, error) {
 	r.Date = int64(d.uint())
 	r.Subject = d.str()
 	r.MessageID = d.str()
+	r.Listed = r.Size
+	if len(d.b) > 0 && d.err == nil {
+		r.Listed = int64(d.uint())
+	}
 	return r, d.err
 }
 
 func recFromMeta(m Meta) msgRec {
-	return msgRec{Size: m.Size, Date: m.Date.UnixNano(), Subject: m.Subject, MessageID: m.MessageID}
+	return msgRec{Size: m.Size, Date: m.Date.UnixNano(), Subject: m.Subject, MessageID: m.MessageID, Listed: m.listedSize()}
 }
 
 func (r msgRec) meta(uid uint32) Meta {
-	return Meta{UID: uid, Size: r.Size, Date: time.Unix(0, r.Date), Subject: r.Subject, MessageID: r.MessageID}
+	return Meta{UID: uid, Size: r.Size, Date: time.Unix(0, r.Date), Subject: r.Subject, MessageID: r.MessageID, listed: r.Listed, hasListed: true}
 }
 
 // loadFolders reads every stored folder record.

@@ -133,40 +133,46 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	f.mu.Lock()
 	newMsgs := f.msgs
 	f.mu.Unlock()
-	ch.Added, ch.Removed = diffMsgs(oldMsgs, newMsgs)
+	ch.Added, ch.Removed, ch.Rebound = diffMsgs(oldMsgs, newMsgs)
 	if !wasSynced || len(ch.Added)+len(ch.Removed) > 0 {
 		c.log.Info("synced", "folder", info.Name, "added", len(ch.Added), "removed", len(ch.Removed), "uidvalidity_reset", reset && old.UIDValidity != 0)
 	}
-	if len(ch.Added)+len(ch.Removed) == 0 {
+	if len(ch.Added)+len(ch.Removed)+len(ch.Rebound) == 0 {
 		return false, nil
 	}
 	c.notify(ch)
 	return true, nil
 }
 
-// diffMsgs compares two lists by stem and UIDVALIDITY.
-func diffMsgs(old, cur []Msg) (added, removed []Msg) {
+// diffMsgs compares two lists by name and identity (stem and link); a
+// name that stays but now shows another UID is rebound.
+func diffMsgs(old, cur []Msg) (added, removed, rebound []Msg) {
 	type key struct {
 		stem string
-		uv   uint32
+		link uint64
 	}
-	have := make(map[key]bool, len(cur))
+	have := make(map[key]Msg, len(cur))
 	for _, m := range cur {
-		have[key{m.Stem, m.UIDValidity}] = true
+		have[key{m.Stem, m.Link}] = m
 	}
 	had := make(map[key]bool, len(old))
 	for _, m := range old {
-		had[key{m.Stem, m.UIDValidity}] = true
-		if !have[key{m.Stem, m.UIDValidity}] {
+		k := key{m.Stem, m.Link}
+		had[k] = true
+		n, ok := have[k]
+		switch {
+		case !ok:
 			removed = append(removed, m)
+		case n.UID != m.UID || n.UIDValidity != m.UIDValidity:
+			rebound = append(rebound, n)
 		}
 	}
 	for _, m := range cur {
-		if !had[key{m.Stem, m.UIDValidity}] {
+		if !had[key{m.Stem, m.Link}] {
 			added = append(added, m)
 		}
 	}
-	return added, removed
+	return added, removed, rebound
 }
 
 // adoptBodies keeps cached bodies across a UIDVALIDITY change, but only

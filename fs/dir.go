@@ -70,17 +70,17 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	f := &fileNode{acct: d.acct, folder: td.folder, uv: msg.UIDValidity, uid: msg.UID, formatID: uint8(format.id)}
+	f := &fileNode{acct: d.acct, folder: td.folder, stem: msg.Stem, link: msg.Link, formatID: uint8(format.id)}
 	f.lookupAttr(out, msg)
-	ino := fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, format.id)
-	if known := d.GetChild(name); known != nil && known.StableAttr().Ino == ino {
-		// go-fuse keeps the node it knows and drops f: it is what the
-		// kernel is told about now.
-		if kf, ok := known.Operations().(*fileNode); ok {
-			kf.shown.Store(f.shown.Load())
-		}
+	ino := fileIno(d.acct.name, msg.Stem, msg.Link, format.id)
+	n := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+	if kf, ok := n.Operations().(*fileNode); ok && kf != f {
+		// go-fuse keeps the node it knows (under this name or as a hard
+		// link in another folder) and drops f: what f was told is what
+		// the kernel is told about now.
+		kf.shown.Store(f.shown.Load())
 	}
-	return d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
+	return n, 0
 }
 
 // Readdir lists subfolders, then messages in UID order.
@@ -104,7 +104,7 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 				entries = append(entries, fuse.DirEntry{
 					Name: msg.Stem + "." + f.ext,
 					Mode: syscall.S_IFREG,
-					Ino:  fileIno(d.acct.name, td.folder, msg.UIDValidity, msg.UID, f.id),
+					Ino:  fileIno(d.acct.name, msg.Stem, msg.Link, f.id),
 				})
 			}
 		}

@@ -68,14 +68,16 @@ func (a *account) fileNames(msg cache.Msg) []string {
 	return out
 }
 
-// fileNode is one message in one format. It is kept small (a folder can
-// hold 100,000 of them): the rest is asked of the store when needed.
+// fileNode is one message in one format, in every folder that holds it
+// (hard links, see ino.go). It is kept small (a folder can hold 100,000 of
+// them): the rest is asked of the store when needed.
 type fileNode struct {
 	fs.Inode
 	acct     *account
-	folder   string // shared with the tree, not copied
-	uv, uid  uint32
-	formatID uint8 // index into allFormats
+	folder   string // where it was looked up first; shared with the tree
+	stem     string // shared with the store's Msg
+	link     uint64 // cache.Msg.Link
+	formatID uint8  // index into allFormats
 
 	// shown is the size the kernel was last told, so that a read after
 	// the size turned out wrong fails instead of serving a cut or padded
@@ -85,13 +87,24 @@ type fileNode struct {
 
 func (f *fileNode) format() format { return allFormats[f.formatID] }
 
-// message returns the message as the store knows it now.
-func (f *fileNode) message() (cache.Msg, syscall.Errno) {
-	msg, ok := f.acct.store.Message(f.folder, f.uv, f.uid)
-	if !ok {
-		return cache.Msg{}, syscall.ENOENT // expunged meanwhile
+// message returns the message as the store knows it now, and the folder
+// it is read from: the folder it was first looked up in while that holds
+// it, else another one that holds the same message.
+func (f *fileNode) message() (string, cache.Msg, syscall.Errno) {
+	if msg, ok := f.acct.store.Lookup(f.folder, f.stem); ok && msg.Link == f.link {
+		return f.folder, msg, 0
 	}
-	return msg, 0
+	for _, folder := range f.acct.store.Holders(f.stem, f.link) {
+		if msg, ok := f.acct.store.Lookup(folder, f.stem); ok && msg.Link == f.link {
+			return folder, msg, 0
+		}
+	}
+	return "", cache.Msg{}, syscall.ENOENT // expunged meanwhile
+}
+
+// nlink is how many folders hold the message: its hard links.
+func (f *fileNode) nlink() uint32 {
+	return uint32(max(len(f.acct.store.Holders(f.stem, f.link)), 1))
 }
 
 var (
@@ -110,16 +123,16 @@ func (f *fileNode) path() string { return f.Path(nil) }
 // a message the server says is empty is fetched (the kernel never reads
 // a file of size 0).
 func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	msg, en := f.message()
+	folder, msg, en := f.message()
 	if en != 0 {
 		return en
 	}
 	var size int64
 	var err error
 	if f.formatID == emlFormat {
-		size, err = f.acct.store.BodySize(ctx, f.folder, f.uv, f.uid)
+		size, err = f.acct.store.BodySize(ctx, folder, msg.UIDValidity, msg.UID)
 	} else {
-		size, err = f.acct.store.ViewSize(ctx, f.folder, f.uv, f.uid, f.format().ext)
+		size, err = f.acct.store.ViewSize(ctx, folder, msg.UIDValidity, msg.UID, f.format().ext)
 	}
 	if err != nil {
 		return errno(f.acct.m.log, "stat", f.path(), err)
@@ -137,7 +150,7 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 func (f *fileNode) lookupAttr(out *fuse.EntryOut, msg cache.Msg) {
 	size, known := msg.Size, msg.Size > 0
 	if f.formatID != emlFormat {
-		size, known = f.acct.store.KnownViewSize(f.folder, f.uv, f.uid, f.format().ext)
+		size, known = f.acct.store.KnownViewSize(f.folder, msg.UIDValidity, msg.UID, f.format().ext)
 	}
 	f.fill(&out.Attr, msg, size)
 	f.shown.Store(max(size, 0))
@@ -153,7 +166,7 @@ func (f *fileNode) fill(a *fuse.Attr, msg cache.Msg, size int64) {
 	a.Size = uint64(max(size, 0))
 	a.Blocks = (a.Size + 511) / 512
 	a.Blksize = 4096
-	a.Nlink = 1
+	a.Nlink = f.nlink()
 	a.Mtime, a.Ctime, a.Atime = t, t, t
 	a.Mtimensec, a.Ctimensec, a.Atimensec = ns, ns, ns
 	a.Owner = fuse.Owner{Uid: f.acct.m.uid, Gid: f.acct.m.gid}
@@ -181,10 +194,14 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 // open returns the cache file holding the bytes, fetching or rendering
 // them first if needed.
 func (f *fileNode) open(ctx context.Context) (*os.File, error) {
-	if f.formatID == emlFormat {
-		return f.acct.store.OpenBody(ctx, f.folder, f.uv, f.uid)
+	folder, msg, en := f.message()
+	if en != 0 {
+		return nil, fmt.Errorf("%q: %w", f.stem, cache.ErrGone)
 	}
-	return f.acct.store.OpenView(ctx, f.folder, f.uv, f.uid, f.format().ext)
+	if f.formatID == emlFormat {
+		return f.acct.store.OpenBody(ctx, folder, msg.UIDValidity, msg.UID)
+	}
+	return f.acct.store.OpenView(ctx, folder, msg.UIDValidity, msg.UID, f.format().ext)
 }
 
 // Read serves the cache file. A message whose size changed since the
@@ -195,7 +212,7 @@ func (f *fileNode) open(ctx context.Context) (*os.File, error) {
 // padded copy must never look like success.
 func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if f.formatID == emlFormat {
-		msg, en := f.message()
+		_, msg, en := f.message()
 		if en != 0 {
 			return nil, en
 		}

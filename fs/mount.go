@@ -21,6 +21,8 @@ type Store interface {
 	Messages(ctx context.Context, folder string) ([]cache.Msg, error)
 	Lookup(folder, stem string) (cache.Msg, bool)
 	Message(folder string, uidValidity, uid uint32) (cache.Msg, bool)
+	// Holders lists the folders holding the copies of one message.
+	Holders(stem string, link uint64) []string
 	// OpenBody fails with cache.ErrSizeChanged when the body turned out
 	// to have another size than the one shown; BodySize fetches the body
 	// when its announced size is not to be trusted.
@@ -194,7 +196,7 @@ func (a *account) notifyLoop() {
 				dir.NotifyEntry(name)
 			}
 		}
-		for _, msg := range ch.Resized {
+		for _, msg := range append(ch.Resized, ch.Rebound...) {
 			for _, name := range a.fileNames(msg) {
 				if child := dir.GetChild(name); child != nil {
 					child.NotifyContent(0, 0)

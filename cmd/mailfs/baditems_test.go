@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"mailfs/cache"
 	"mailfs/imapsrc/imaptest"
 )
 
@@ -62,15 +63,24 @@ func TestMountSkipsBadItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(files)
-	var subjects []string
+	var stems []string
 	for _, f := range files {
-		subjects = append(subjects, strings.TrimSuffix(filepath.Base(f), ".eml")[18:])
+		stems = append(stems, strings.TrimSuffix(filepath.Base(f), ".eml"))
 		if b, err := os.ReadFile(f); err != nil || !strings.HasPrefix(string(b), "Subject: ") {
 			t.Errorf("%s: %q, %v", f, b, err)
 		}
 	}
-	if want := "one [1]|three [3]|six [6]"; strings.Join(subjects, "|") != want {
-		t.Errorf("INBOX shows %q, want %q", subjects, want)
+	// Messages 1, 3 and 6, named from subject, date and size (they have
+	// no Message-ID).
+	var want []string
+	for _, i := range []int{0, 2, 5} {
+		subject := []string{"one", "minus", "three", "huge", "baddate", "six"}[i]
+		d := date.Add(time.Duration(i) * time.Minute)
+		size := int64(len("Subject: " + subject + "\r\n\r\nbody\r\n"))
+		want = append(want, cache.MessageStem(d, subject, cache.NameID("", d, subject, size)))
+	}
+	if strings.Join(stems, "|") != strings.Join(want, "|") {
+		t.Errorf("INBOX shows %q, want %q", stems, want)
 	}
 	time.Sleep(2500 * time.Millisecond) // two polls more
 	logs := m.logs.String()

@@ -78,7 +78,7 @@ func TestRandomCutsThroughMountNeverServeWrongBytes(t *testing.T) {
 			"--cache", cacheDir, "--poll", "1h", dir)
 		cmd.Env = env
 		m := startMount(t, cmd, dir)
-		files := emlFiles(t, m.dir)
+		files := emlFiles(t, srv, m.dir)
 		if len(files) != len(want) {
 			t.Fatalf("mount shows %d messages, server holds %d", len(files), len(want))
 		}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,35 +220,6 @@ func bodyFetches(t *testing.T, srv *seeded) int {
 	return n
 }
 
-var uidSuffix = regexp.MustCompile(`\[(\d+)\]\.eml$`)
-
-// emlFiles maps folder-relative paths of .eml files to their UIDs.
-func emlFiles(t *testing.T, root string) map[string]uint32 {
-	t.Helper()
-	out := map[string]uint32{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		m := uidSuffix.FindStringSubmatch(d.Name())
-		if m == nil {
-			t.Errorf("unexpected file %s", p)
-			return nil
-		}
-		uid, _ := strconv.ParseUint(m[1], 10, 32)
-		rel, _ := filepath.Rel(root, p)
-		out[rel] = uint32(uid)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestMountServesExactMessages(t *testing.T) {
 	big := sample.Big(3 << 20)
 	srv := seed(t, big)
@@ -263,7 +233,7 @@ func TestMountServesExactMessages(t *testing.T) {
 	m := mount(t, srv, cacheDir)
 
 	// Listing fetches no bodies.
-	files := emlFiles(t, m.dir)
+	files := emlFiles(t, srv.Server, m.dir)
 	if n := bodyFetches(t, srv); n != 0 {
 		t.Errorf("listing fetched %d bodies, want 0", n)
 	}
@@ -334,7 +304,7 @@ func TestMountServesExactMessages(t *testing.T) {
 	if out := rsync(t, "--stats", m.dir+"/", backup+"/"); !strings.Contains(out, "Number of regular files transferred: 0") {
 		t.Errorf("second rsync transferred files:\n%s", out)
 	}
-	if n := len(emlFiles(t, backup)); n != want {
+	if n := len(emlFiles(t, srv.Server, backup)); n != want {
 		t.Errorf("backup holds %d messages, want %d", n, want)
 	}
 
@@ -353,7 +323,7 @@ func TestMountServesExactMessages(t *testing.T) {
 	// reads everything without downloading a body.
 	m.stop(t)
 	m2 := mount(t, srv, cacheDir)
-	files2 := emlFiles(t, m2.dir)
+	files2 := emlFiles(t, srv.Server, m2.dir)
 	for rel := range files {
 		var st syscall.Stat_t
 		if err := syscall.Stat(filepath.Join(m2.dir, rel), &st); err != nil {
@@ -382,7 +352,7 @@ func TestMountServesExactMessages(t *testing.T) {
 	srv.Expunge(t, "INBOX", gone)
 	waitFor(t, "new message to appear and expunged to vanish", func() bool {
 		found, vanished := false, true
-		for rel, u := range emlFiles(t, m2.dir) {
+		for rel, u := range emlFiles(t, srv.Server, m2.dir) {
 			if strings.HasPrefix(rel, "INBOX/") && u == uid {
 				found = true
 			}
@@ -466,7 +436,7 @@ func TestUIDValidityChangeKeepsBodies(t *testing.T) {
 	srv := seed(t)
 	cacheDir := filepath.Join(t.TempDir(), "cache")
 	m := mount(t, srv, cacheDir)
-	before := emlFiles(t, filepath.Join(m.dir, "Newsletters"))
+	before := emlFiles(t, srv.Server, filepath.Join(m.dir, "Newsletters"))
 	for rel := range before {
 		if _, err := os.ReadFile(filepath.Join(m.dir, "Newsletters", rel)); err != nil {
 			t.Fatal(err)
@@ -480,7 +450,7 @@ func TestUIDValidityChangeKeepsBodies(t *testing.T) {
 	}
 	fetched := bodyFetches(t, srv)
 	m2 := mount(t, srv, cacheDir)
-	after := emlFiles(t, filepath.Join(m2.dir, "Newsletters"))
+	after := emlFiles(t, srv.Server, filepath.Join(m2.dir, "Newsletters"))
 	if len(after) != len(before) {
 		t.Fatalf("%d messages after the reset, %d before", len(after), len(before))
 	}
@@ -506,7 +476,7 @@ func TestBigMessageStreams(t *testing.T) {
 	srv := seed(t, big)
 	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"))
 	var path string
-	for rel := range emlFiles(t, filepath.Join(m.dir, "INBOX")) {
+	for rel := range emlFiles(t, srv.Server, filepath.Join(m.dir, "INBOX")) {
 		if fi, err := os.Stat(filepath.Join(m.dir, "INBOX", rel)); err == nil && fi.Size() > size/2 {
 			path = filepath.Join(m.dir, "INBOX", rel)
 		}
@@ -554,7 +524,7 @@ func TestOutageAndExpungedMessage(t *testing.T) {
 	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"))
 	inbox := filepath.Join(m.dir, "INBOX")
 	byUID := map[uint32]string{}
-	for rel, uid := range emlFiles(t, inbox) {
+	for rel, uid := range emlFiles(t, srv.Server, inbox) {
 		byUID[uid] = filepath.Join(inbox, rel)
 	}
 	// Read out of name order, so that read-ahead fetches nothing early.
@@ -699,7 +669,7 @@ func TestDemo(t *testing.T) {
 	for _, m := range sample.Messages() {
 		want[string(m.Raw)] = true
 	}
-	files := emlFiles(t, dir)
+	files := emlFiles(t, nil, dir)
 	if len(files) != len(want) {
 		t.Errorf("demo shows %d messages, the sample has %d", len(files), len(want))
 	}
@@ -789,7 +759,7 @@ password_cmd = "echo x"
 			want++
 		}
 	}
-	files := emlFiles(t, filepath.Join(mp, "work"))
+	files := emlFiles(t, nil, filepath.Join(mp, "work"))
 	if len(files) != want {
 		t.Errorf("%d messages shown, want %d since %s", len(files), want, since.Format(time.DateOnly))
 	}
@@ -853,12 +823,12 @@ func TestIdleShowsNewMailAtOnce(t *testing.T) {
 		}
 	})
 	inbox := filepath.Join(m.dir, "INBOX")
-	before := len(emlFiles(t, inbox))
+	before := len(emlFiles(t, srv.Server, inbox))
 	waitFor(t, "IDLE to start", func() bool { return strings.Contains(m.logs.String(), `msg=idle folder=INBOX`) })
 	msg := sample.Messages()[0]
 	uid := srv.Append(t, "INBOX", msg.Raw, msg.Date)
 	waitFor(t, "the new message", func() bool {
-		for _, u := range emlFiles(t, inbox) {
+		for _, u := range emlFiles(t, srv.Server, inbox) {
 			if u == uid {
 				return true
 			}
@@ -866,7 +836,7 @@ func TestIdleShowsNewMailAtOnce(t *testing.T) {
 		return false
 	})
 	srv.Expunge(t, "INBOX", uid)
-	waitFor(t, "the expunged message to go", func() bool { return len(emlFiles(t, inbox)) == before })
+	waitFor(t, "the expunged message to go", func() bool { return len(emlFiles(t, srv.Server, inbox)) == before })
 }
 
 // TestIdleReconnectCatchesUp: mail delivered while the IDLE connection is
@@ -904,7 +874,7 @@ func TestIdleReconnectCatchesUp(t *testing.T) {
 	}
 	waitFor(t, "IDLE to come back", func() bool { return idles() > 1 })
 	waitFor(t, "the message delivered during the reconnect", func() bool {
-		for _, u := range emlFiles(t, inbox) {
+		for _, u := range emlFiles(t, srv.Server, inbox) {
 			if u == uid {
 				return true
 			}

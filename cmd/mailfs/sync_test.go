@@ -129,7 +129,7 @@ func TestSyncFillsCache(t *testing.T) {
 
 	// A mount of the synced cache reads everything from disk.
 	m := mount(t, srv, cacheDir)
-	files := emlFiles(t, m.dir)
+	files := emlFiles(t, srv.Server, m.dir)
 	if len(files) != want {
 		t.Fatalf("mount shows %d messages, want %d", len(files), want)
 	}
@@ -536,7 +536,7 @@ func TestSyncRebuildsDamagedCache(t *testing.T) {
 	}
 
 	m := mount(t, srv, cacheDir)
-	files := emlFiles(t, m.dir)
+	files := emlFiles(t, srv.Server, m.dir)
 	if len(files) != want {
 		t.Fatalf("mount shows %d messages, want %d", len(files), want)
 	}
