@@ -57,6 +57,8 @@ type Cache struct {
 	flights    flightGroup   // one download or render per file at a time
 	aheadSlots chan struct{} // read-ahead batches in flight
 
+	verified map[linkID]string // linked copies found alike, and in which folders (links.go); guarded by mu
+
 	fontsOnce sync.Once
 	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
 	fontsTag  string   // short hash of fonts
@@ -100,7 +102,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 		return nil, err
 	}
 	removeStaleParts(dir, log)
-	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, aheadSlots: make(chan struct{}, aheadBatches)}
+	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]string{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
 	if err != nil {

@@ -35,7 +35,38 @@
 //
 // # Names
 //
-// File names are derived only from what the server says (INTERNALDATE,
-// subject, UID), see MessageStem; folder names from the server's mailbox
-// names, see FolderComponent.
+// A message file is named from the message itself, never from its UID, so
+// that it has the same name in every account, on every server, after a
+// UIDVALIDITY change and after the cache is wiped (MessageStem, Names): a
+// backup or a migration by rsync then copies only what is new.
+//
+//   - The ID in the name (NameID) hashes the Message-ID (without <> and
+//     space) and the INTERNALDATE in whole seconds: both are kept by every
+//     server and by every migration that APPENDs with the date. Without a
+//     Message-ID, the subject, date and size are hashed instead.
+//   - The size is RFC822.SIZE as the server first listed it, kept in the
+//     record beside the size corrected from the body, so a corrected size
+//     renames nothing; after a wipe the server lists the same size again.
+//     A message with a Message-ID does not depend on the size at all, so a
+//     server that miscounts sizes names it like one that does not. Records
+//     written before the listed size was kept take the stored size (the
+//     corrected one, for the few messages whose size was wrong).
+//   - 40 bits of ID are enough: the ID only has to tell apart messages of
+//     the same second and subject. Names that still coincide (a message
+//     stored twice, two messages with the same Message-ID and second, a
+//     hash collision) get "-2", "-3", … in UID order, so every name of a
+//     folder is unique and no two messages are ever served under one name.
+//     When an earlier one is expunged, the later ones move up: for true
+//     duplicates that changes nothing a copy could tell; for look-alikes
+//     the name then shows other bytes, its file is told to the kernel as
+//     changed (Change.Rebound), and rsync's size and date check sees it.
+//     Dovecot and others keep the order of messages when renumbering, so
+//     numbers stay; when a server reorders them, look-alikes may swap
+//     names, and each name then shows the bytes of the message it names.
+//
+// Msg.Link, a hash of the same identity and the listed size, goes with the
+// name into the inode number (fs/ino.go): copies of a message in several
+// folders (same name and link) are hard links of one file, whose copies are
+// compared by hash before it is first read (links.go). Folder names come
+// from the server's mailbox names, see FolderComponent.
 package cache

@@ -79,6 +79,12 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		// link in another folder) and drops f: what f was told is what
 		// the kernel is told about now.
 		kf.shown.Store(f.shown.Load())
+		if kf.folder != f.folder && !d.acct.store.LinksVerified(f.stem, f.link) {
+			// A new link to a file the kernel may hold pages of, read
+			// before this folder's copy was compared with them: the
+			// pages go, so that the next read verifies first.
+			n.NotifyContent(0, 0)
+		}
 	}
 	return n, 0
 }

@@ -26,9 +26,14 @@
 //
 // # Names and numbers
 //
-// Names come from the cache (cache.MessageStem, cache.FolderComponent).
-// Inode numbers are derived from the account, folder, UIDVALIDITY, UID and
-// format (ino.go), so they are the same across remounts.
+// Names come from the cache (cache.Names, cache.FolderComponent). Inode
+// numbers are derived from the account, the message's name and link key,
+// and the format (ino.go), never from folder or UID: they are the same
+// across remounts and renumbering, and the copies of one message in several
+// folders are hard links of one node. That node reads whichever copy is
+// still there, after the cache has verified that the copies are alike
+// (cache.VerifyLinks); a node whose name now shows another message answers
+// ESTALE, so the reader looks the name up again.
 //
 // # Errors
 //

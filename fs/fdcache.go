@@ -19,6 +19,7 @@ type fdCache struct {
 
 type fdEntry struct {
 	key     *fileNode
+	of      copyRef // the copy the file holds
 	file    *os.File
 	users   int
 	evicted bool
@@ -28,16 +29,26 @@ func newFDCache(max int) *fdCache {
 	return &fdCache{max: max, lru: list.New(), byKey: map[*fileNode]*list.Element{}}
 }
 
-// get returns the open cache file of n, opening it with open if needed.
-// The caller must call release when done with it.
-func (c *fdCache) get(n *fileNode, open func() (*os.File, error)) (*fdEntry, error) {
+// copyRef names the copy of a message a cache file holds.
+type copyRef struct {
+	folder  string
+	uv, uid uint32
+}
+
+// get returns the open cache file of n's copy of, opening it with open if
+// needed; a file open for another copy (the name shows another UID now)
+// is let go. The caller must call release when done with it.
+func (c *fdCache) get(n *fileNode, of copyRef, open func() (*os.File, error)) (*fdEntry, error) {
 	c.mu.Lock()
 	if el, ok := c.byKey[n]; ok {
 		e := el.Value.(*fdEntry)
-		e.users++
-		c.lru.MoveToFront(el)
-		c.mu.Unlock()
-		return e, nil
+		if e.of == of {
+			e.users++
+			c.lru.MoveToFront(el)
+			c.mu.Unlock()
+			return e, nil
+		}
+		c.evict(el)
 	}
 	c.mu.Unlock()
 	file, err := open() // may download or render: no lock held
@@ -47,22 +58,30 @@ func (c *fdCache) get(n *fileNode, open func() (*os.File, error)) (*fdEntry, err
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byKey[n]; ok { // opened meanwhile by another reader
-		file.Close()
-		e := el.Value.(*fdEntry)
-		e.users++
-		return e, nil
+		if e := el.Value.(*fdEntry); e.of == of {
+			file.Close()
+			e.users++
+			return e, nil
+		}
+		c.evict(el)
 	}
-	e := &fdEntry{key: n, file: file, users: 1}
+	e := &fdEntry{key: n, of: of, file: file, users: 1}
 	c.byKey[n] = c.lru.PushFront(e)
 	for c.lru.Len() > c.max {
-		old := c.lru.Remove(c.lru.Back()).(*fdEntry)
-		delete(c.byKey, old.key)
-		old.evicted = true
-		if old.users == 0 {
-			old.file.Close()
-		}
+		c.evict(c.lru.Back())
 	}
 	return e, nil
+}
+
+// evict drops an entry; its file is closed once no read uses it. c.mu
+// must be held.
+func (c *fdCache) evict(el *list.Element) {
+	old := c.lru.Remove(el).(*fdEntry)
+	delete(c.byKey, old.key)
+	old.evicted = true
+	if old.users == 0 {
+		old.file.Close()
+	}
 }
 
 func (c *fdCache) release(e *fdEntry) {

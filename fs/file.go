@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -99,7 +100,45 @@ func (f *fileNode) message() (string, cache.Msg, syscall.Errno) {
 			return folder, msg, 0
 		}
 	}
+	if _, ok := f.acct.store.Lookup(f.folder, f.stem); ok {
+		// The name shows another message now (copies found to differ,
+		// or a look-alike took the name): this file is stale, a new
+		// lookup finds the one shown now.
+		return "", cache.Msg{}, syscall.ESTALE
+	}
 	return "", cache.Msg{}, syscall.ENOENT // expunged meanwhile
+}
+
+// verifyLinks makes sure that the copies this file stands for are one
+// message (cache.VerifyLinks). When they are not, the kernel is made to
+// forget every name of theirs before the reader learns it, so that a
+// reader who tries again finds each copy under its own inode.
+func (f *fileNode) verifyLinks(ctx context.Context) error {
+	err := f.acct.store.VerifyLinks(ctx, f.stem, f.link)
+	if errors.Is(err, cache.ErrSplit) {
+		a := f.acct
+		for path, d := range a.tree.Load().dirs {
+			if d.folder == "" {
+				continue
+			}
+			dir := a.top()
+			for _, name := range splitPath(path) {
+				if dir != nil {
+					dir = dir.GetChild(name)
+				}
+			}
+			if dir == nil {
+				continue
+			}
+			for _, ft := range a.formats {
+				name := f.stem + "." + ft.ext
+				if child := dir.GetChild(name); child != nil {
+					dir.NotifyDelete(name, child)
+				}
+			}
+		}
+	}
+	return err
 }
 
 // nlink is how many folders hold the message: its hard links.
@@ -184,19 +223,22 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if f.acct.m.noOpen.Load() {
 		return nil, 0, syscall.ENOSYS
 	}
-	file, err := f.open(ctx)
+	folder, msg, en := f.message()
+	if en != 0 {
+		return nil, 0, en
+	}
+	file, err := f.open(ctx, folder, msg)
 	if err != nil {
 		return nil, 0, errno(f.acct.m.log, "open", f.path(), err)
 	}
 	return &handle{file: file}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
-// open returns the cache file holding the bytes, fetching or rendering
-// them first if needed.
-func (f *fileNode) open(ctx context.Context) (*os.File, error) {
-	folder, msg, en := f.message()
-	if en != 0 {
-		return nil, fmt.Errorf("%q: %w", f.stem, cache.ErrGone)
+// open returns the cache file holding the bytes of the copy in folder,
+// fetching or rendering them first if needed.
+func (f *fileNode) open(ctx context.Context, folder string, msg cache.Msg) (*os.File, error) {
+	if err := f.verifyLinks(ctx); err != nil {
+		return nil, err
 	}
 	if f.formatID == emlFormat {
 		return f.acct.store.OpenBody(ctx, folder, msg.UIDValidity, msg.UID)
@@ -211,11 +253,16 @@ func (f *fileNode) open(ctx context.Context) (*os.File, error) {
 // planned the old size (rsync reads what it stat'ed), and a short or
 // padded copy must never look like success.
 func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	// A file open before another folder's copy was linked to it is
+	// verified again (cheap once done: see cache.VerifyLinks).
+	if err := f.verifyLinks(ctx); err != nil {
+		return nil, errno(f.acct.m.log, "read", f.path(), err)
+	}
+	folder, msg, en := f.message()
+	if en != 0 {
+		return nil, en
+	}
 	if f.formatID == emlFormat {
-		_, msg, en := f.message()
-		if en != 0 {
-			return nil, en
-		}
 		if old := f.shown.Load(); old != msg.Size {
 			return nil, errno(f.acct.m.log, "read", f.path(), fmt.Errorf("%w (%d bytes, not %d)", cache.ErrSizeChanged, msg.Size, old))
 		}
@@ -223,7 +270,8 @@ func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off 
 	if h, ok := fh.(*handle); ok {
 		return fuse.ReadResultFd(h.file.Fd(), off, len(dest)), 0
 	}
-	e, err := f.acct.m.fds.get(f, func() (*os.File, error) { return f.open(ctx) })
+	of := copyRef{folder, msg.UIDValidity, msg.UID}
+	e, err := f.acct.m.fds.get(f, of, func() (*os.File, error) { return f.open(ctx, folder, msg) })
 	if err != nil {
 		return nil, errno(f.acct.m.log, "read", f.path(), err)
 	}

@@ -21,8 +21,12 @@ type Store interface {
 	Messages(ctx context.Context, folder string) ([]cache.Msg, error)
 	Lookup(folder, stem string) (cache.Msg, bool)
 	Message(folder string, uidValidity, uid uint32) (cache.Msg, bool)
-	// Holders lists the folders holding the copies of one message.
+	// Holders lists the folders holding the copies of one message;
+	// VerifyLinks checks that they are one message before one is read
+	// for all (cache.ErrSplit: they were not, and are shown apart now).
 	Holders(stem string, link uint64) []string
+	VerifyLinks(ctx context.Context, stem string, link uint64) error
+	LinksVerified(stem string, link uint64) bool
 	// OpenBody fails with cache.ErrSizeChanged when the body turned out
 	// to have another size than the one shown; BodySize fetches the body
 	// when its announced size is not to be trusted.
