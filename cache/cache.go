@@ -22,8 +22,6 @@ type Msg struct {
 	Date        time.Time
 	Stem        string // file name without extension, unique in its folder, see Names
 	Link        uint64 // with Stem, what the copies of one message in several folders share, see Holders
-
-	base string // Stem without a duplicate's number
 }
 
 // Change tells the file system what to invalidate after a sync.
@@ -57,7 +55,7 @@ type Cache struct {
 	flights    flightGroup   // one download or render per file at a time
 	aheadSlots chan struct{} // read-ahead batches in flight
 
-	verified map[linkID]string // linked copies found alike, and in which folders (links.go); guarded by mu
+	verified map[linkID]uint64 // linked copies found alike: digest of their folders (links.go); guarded by mu
 
 	fontsOnce sync.Once
 	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
@@ -102,7 +100,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 		return nil, err
 	}
 	removeStaleParts(dir, log)
-	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]string{}, aheadSlots: make(chan struct{}, aheadBatches)}
+	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]uint64{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
 	if err != nil {
@@ -308,7 +306,7 @@ func (f *folder) index(uv, uid uint32) (int, bool) {
 func newMsg(m Meta, uv uint32) Msg {
 	listed := m.listedSize()
 	base := MessageStem(m.Date, m.Subject, NameID(m.MessageID, m.Date, m.Subject, listed))
-	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: base, base: base,
+	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: base,
 		Link: linkKey(m.MessageID, m.Date, m.Subject, listed)}
 }
 
@@ -316,9 +314,9 @@ func newMsg(m Meta, uv uint32) Msg {
 // duplicates' names as Names does.
 func (f *folder) publish(msgs []Msg) {
 	byStem := make(map[string]int, len(msgs))
-	seen := make(map[string]int, len(msgs))
+	dups := map[string]int{}
 	for i := range msgs {
-		msgs[i].Stem = dedup(seen, msgs[i].base)
+		msgs[i].Stem = uniqueName(byStem, dups, baseOf(msgs[i].Stem))
 		byStem[msgs[i].Stem] = i
 	}
 	f.mu.Lock()

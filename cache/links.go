@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,7 +45,17 @@ func (c *Cache) LinksVerified(stem string, link uint64) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.verified[linkID{stem, link}] == strings.Join(holders, "\x00")
+	return c.verified[linkID{stem, link}] == folderSet(holders)
+}
+
+// folderSet is a short digest of a list of folders.
+func folderSet(folders []string) uint64 {
+	h := fnv.New64a()
+	for _, f := range folders {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return h.Sum64() | 1 // never 0, the map's "not verified"
 }
 
 // VerifyLinks makes sure that every folder's copy of the message stem,
@@ -58,7 +67,7 @@ func (c *Cache) VerifyLinks(ctx context.Context, stem string, link uint64) error
 	if len(holders) < 2 {
 		return nil
 	}
-	id, set := linkID{stem, link}, strings.Join(holders, "\x00")
+	id, set := linkID{stem, link}, folderSet(holders)
 	c.mu.Lock()
 	ok := c.verified[id] == set
 	c.mu.Unlock()

@@ -110,22 +110,35 @@ func withDup(stem string, n int) string {
 // order. Names are thus unique within the folder.
 func Names(msgs []Meta) []string {
 	out := make([]string, len(msgs))
-	seen := make(map[string]int, len(msgs))
+	taken := make(map[string]int, len(msgs))
+	dups := map[string]int{}
 	for i, m := range msgs {
 		base := MessageStem(m.Date, m.Subject, NameID(m.MessageID, m.Date, m.Subject, m.listedSize()))
-		out[i] = dedup(seen, base)
+		out[i] = uniqueName(taken, dups, base)
+		taken[out[i]] = i
 	}
 	return out
 }
 
-// dedup returns base, or base with its duplicate's number when seen has
-// counted it before; it counts base in seen.
-func dedup(seen map[string]int, base string) string {
-	seen[base]++
-	if n := seen[base]; n > 1 {
-		return withDup(base, n)
+// uniqueName returns base, or, when taken holds it already, base with the
+// next duplicate's number, counted in dups (which thus holds only the
+// stems that have duplicates). A numbered name never equals another
+// message's base, since an ID holds no '-'.
+func uniqueName(taken, dups map[string]int, base string) string {
+	if _, ok := taken[base]; !ok {
+		return base
 	}
-	return base
+	n := max(dups[base], 1) + 1
+	dups[base] = n
+	return withDup(base, n)
+}
+
+// baseOf is the stem a name was numbered from (see uniqueName).
+func baseOf(stem string) string {
+	if i := strings.LastIndexByte(stem, '-'); i > strings.LastIndexByte(stem, '[') {
+		return stem[:i] + "]"
+	}
+	return stem
 }
 
 // cleanText makes s safe inside a file name: valid UTF-8, no control or
