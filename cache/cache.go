@@ -304,10 +304,8 @@ func (f *folder) index(uv, uid uint32) (int, bool) {
 }
 
 func newMsg(m Meta, uv uint32) Msg {
-	listed := m.listedSize()
-	base := MessageStem(m.Date, m.Subject, NameID(m.MessageID, m.Date, m.Subject, listed))
-	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: base,
-		Link: linkKey(m.MessageID, m.Date, m.Subject, listed)}
+	id, link := nameAndLink(m.MessageID, m.Date, m.Subject, m.listedSize())
+	return Msg{UIDValidity: uv, UID: m.UID, Size: m.Size, Date: m.Date.UTC(), Stem: MessageStem(m.Date, m.Subject, id), Link: link}
 }
 
 // publish replaces the folder's messages (sorted by UID), numbering

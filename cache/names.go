@@ -60,10 +60,9 @@ var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadd
 // (without angle brackets and surrounding space) and its INTERNALDATE in
 // whole seconds; a message without a Message-ID falls back to its subject,
 // INTERNALDATE and size as first listed (RFC822.SIZE). The tag byte keeps
-// the two kinds apart.
-func identity(messageID string, date time.Time, subject string, listed int64) []byte {
+// the two kinds apart. It is appended to b.
+func identity(b []byte, messageID string, date time.Time, subject string, listed int64) []byte {
 	id := strings.Trim(strings.TrimSpace(messageID), "<>")
-	b := make([]byte, 0, 64)
 	if id != "" {
 		b = append(b, 'm')
 		b = append(b, id...)
@@ -82,19 +81,19 @@ func identity(messageID string, date time.Time, subject string, listed int64) []
 // BLAKE3 hash of its identity, in idEncoding. listed is RFC822.SIZE as the
 // server first listed it (it matters only without a Message-ID).
 func NameID(messageID string, date time.Time, subject string, listed int64) string {
-	sum := blake3.Sum256(identity(messageID, date, subject, listed))
-	return idEncoding.EncodeToString(sum[:5])
+	id, _ := nameAndLink(messageID, date, subject, listed)
+	return id
 }
 
-// linkKey tells apart messages that share a name but not their listed
-// size: it is part of the inode number (fs/ino.go), so two files are hard
-// links of one another only when name, identity and size agree.
-func linkKey(messageID string, date time.Time, subject string, listed int64) uint64 {
-	b := identity(messageID, date, subject, listed)
-	b = append(b, 0)
-	b = strconv.AppendInt(b, listed, 10)
-	sum := blake3.Sum256(b)
-	return binary.BigEndian.Uint64(sum[:8])
+// nameAndLink returns NameID and the link key, from one hash: the link key
+// tells apart messages that share a name but not their listed size; it is
+// part of the inode number (fs/ino.go), so two files are hard links of one
+// another only when name, identity and size agree.
+func nameAndLink(messageID string, date time.Time, subject string, listed int64) (string, uint64) {
+	var buf [128]byte // most identities fit: no garbage per message listed
+	sum := blake3.Sum256(identity(buf[:0], messageID, date, subject, listed))
+	link := binary.BigEndian.Uint64(sum[8:16]) ^ uint64(listed)*0x9E3779B97F4A7C15
+	return idEncoding.EncodeToString(sum[:5]), link
 }
 
 // withDup names the n-th message (n ≥ 2) of a folder whose stem is stem
