@@ -200,6 +200,7 @@ func (a *account) notifyLoop() {
 				dir.NotifyEntry(name)
 			}
 		}
+		a.relinked(ch)
 		for _, msg := range append(ch.Resized, ch.Rebound...) {
 			for _, name := range a.fileNames(msg) {
 				if child := dir.GetChild(name); child != nil {
@@ -208,6 +209,30 @@ func (a *account) notifyLoop() {
 			}
 		}
 		dir.NotifyContent(0, 0)
+	}
+}
+
+// relinked tells the kernel about the files of other folders that gained
+// or lost a hard link with ch (the same message added to or expunged from
+// ch.Folder): their st_nlink changed, and a file read before this folder's
+// copy was linked drops its pages, so that the next read verifies the
+// copies first (cache.VerifyLinks).
+func (a *account) relinked(ch cache.Change) {
+	for _, msg := range append(ch.Added[:len(ch.Added):len(ch.Added)], ch.Removed...) {
+		for _, h := range a.store.Holders(msg.Stem, msg.Link) {
+			if h == ch.Folder {
+				continue
+			}
+			dir := a.folderInode(h)
+			if dir == nil {
+				continue
+			}
+			for _, name := range a.fileNames(msg) {
+				if child := dir.GetChild(name); child != nil {
+					child.NotifyContent(0, 0)
+				}
+			}
+		}
 	}
 }
 
