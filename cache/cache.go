@@ -66,6 +66,7 @@ type Cache struct {
 // a slice handed out stays valid without a lock.
 type folder struct {
 	syncMu sync.Mutex // serialises syncs of this folder
+	self   []string   // the folder's name alone, what Holders returns most
 
 	mu     sync.Mutex
 	info   FolderInfo
@@ -108,7 +109,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 		return nil, err
 	}
 	for name, r := range recs {
-		c.folders[name] = &folder{info: r.Info, status: r.Status}
+		c.folders[name] = &folder{info: r.Info, status: r.Status, self: []string{name}}
 	}
 	return c, nil
 }
@@ -155,7 +156,7 @@ func (c *Cache) RefreshFolders(ctx context.Context) error {
 		seen[info.Name] = true
 		f := c.folders[info.Name]
 		if f == nil {
-			c.folders[info.Name] = &folder{info: info}
+			c.folders[info.Name] = &folder{info: info, self: []string{info.Name}}
 			changed = true
 			continue
 		}
@@ -266,17 +267,30 @@ func (c *Cache) Lookup(name, stem string) (Msg, bool) {
 
 // Holders lists the folders (sorted) that hold a message with this stem
 // and link: the copies of one message, shown as hard links of one file.
-// Only folders listed since the mount count.
+// Only folders listed since the mount count. The slice must not be
+// modified; asked for every lookup, it costs no allocation for a message
+// in one folder.
 func (c *Cache) Holders(stem string, link uint64) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var one *folder
 	var out []string
 	for name, f := range c.folders {
 		f.mu.Lock()
 		if i, ok := f.byStem[stem]; ok && f.msgs[i].Link == link {
-			out = append(out, name)
+			switch {
+			case one == nil:
+				one = f
+			case out == nil:
+				out = []string{one.self[0], name}
+			default:
+				out = append(out, name)
+			}
 		}
 		f.mu.Unlock()
+	}
+	if out == nil && one != nil {
+		return one.self
 	}
 	sort.Strings(out)
 	return out
