@@ -128,6 +128,18 @@ func TestNamesSurviveRenumbering(t *testing.T) {
 
 	m3 := mount(t, srv, filepath.Join(t.TempDir(), "fresh"))
 	sameFiles(t, "cache wiped", showFiles(t, srv.Server, m3.dir), swapped)
+
+	// The look-alike named first is expunged: the other one moves up to
+	// its name, and the name shows the other one's bytes at once, though
+	// the kernel had read the first.
+	srv.Expunge(t, "Twins", emlFiles(t, srv.Server, m3.dir)[relA])
+	waitFor(t, "the expunged look-alike to go", func() bool {
+		_, err := os.Stat(filepath.Join(m3.dir, relB))
+		return errors.Is(err, os.ErrNotExist)
+	})
+	if got := readRetrying(t, filepath.Join(m3.dir, relA)); !bytes.Equal(got, twinA) {
+		t.Errorf("%s after the expunge: %q, want %q", relA, got, twinA)
+	}
 }
 
 // TestOneMessageInTwoFolders: a message in two folders is one inode with
