@@ -48,6 +48,9 @@ type Account struct {
 	Name    string
 	Store   Store
 	Formats []string // extensions shown for every message; default ["eml"]
+	// ReadWrite lets file operations change the server (write.go); the
+	// Store must then also be a Writer. Otherwise writes fail with EROFS.
+	ReadWrite bool
 }
 
 // Kernel cache lifetimes, set in this one place. Message files never

@@ -44,6 +44,7 @@ type mountFlags struct {
 	formats, logLevel string
 	poll              time.Duration
 	debugFUSE         bool
+	readWrite         bool
 }
 
 func mountCmd(args []string, stdout, stderr io.Writer) error {
@@ -58,6 +59,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request")
+	fl.BoolVar(&f.readWrite, "read-write", false, "let writes through the mount change the server: new .eml files are appended, mkdir creates folders (default read-only)")
 	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
 		return err
@@ -97,6 +99,9 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 		if set["formats"] || len(accts[i].Formats) == 0 {
 			accts[i].Formats = formats
 		}
+		if f.readWrite {
+			accts[i].ReadWrite = true
+		}
 	}
 	return serve(f, accts, single, pos[0], log)
 }
@@ -124,11 +129,11 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 	}()
 	var fsAccts []fs.Account
 	for i, o := range opened {
-		formats := strings.Split(f.formats, ",")
+		formats, rw := strings.Split(f.formats, ","), f.readWrite
 		if i < len(accts) {
-			formats = accts[i].Formats
+			formats, rw = accts[i].Formats, accts[i].ReadWrite
 		}
-		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats})
+		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats, ReadWrite: rw})
 	}
 	m, err := fs.New(mountpoint, fs.Args{Accounts: fsAccts, Log: log, Debug: f.debugFUSE})
 	if err != nil {
