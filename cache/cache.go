@@ -48,6 +48,7 @@ type Cache struct {
 
 	flights    flightGroup   // one download or render per file at a time
 	aheadSlots chan struct{} // read-ahead batches in flight
+	commitMu   sync.Mutex    // one Commit at a time (stage.go)
 
 	fontsOnce sync.Once
 	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
@@ -92,6 +93,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 		return nil, err
 	}
 	removeStaleParts(dir, log)
+	removeStaleStaging(dir)
 	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
