@@ -27,6 +27,12 @@ func (s *Source) Append(ctx context.Context, folder string, r io.Reader, size in
 		_, werr := io.Copy(cmd, &progressReader{r: r, cn: cn})
 		cerr := cmd.Close()
 		if werr != nil {
+			var ie *imap.Error
+			if errors.As(werr, &ie) {
+				// Refused before the literal was sent (the server
+				// answered the size instead of asking for the data).
+				return appendError(folder, werr)
+			}
 			// The literal is cut short: the connection is out of step.
 			cn.close()
 			return fmt.Errorf("append %q: send the message: %w", folder, werr)
