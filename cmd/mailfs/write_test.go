@@ -254,6 +254,23 @@ func TestWriteWithTools(t *testing.T) {
 	run(local, "cp", "-a", paths[1], inbox+"/again.eml")
 	run(inbox, "tar", "xf", filepath.Join(local, "m2.tar"))
 	run(local, "cp", paths[3], inbox+"/")
+	// ... also onto the name the mount shows for it (a rerun of a restore
+	// whose names are the mount's).
+	shown := ""
+	entries, _ := os.ReadDir(inbox)
+	for _, e := range entries {
+		if b, _ := os.ReadFile(filepath.Join(inbox, e.Name())); bytes.Equal(b, testMessage(1)) {
+			shown = e.Name()
+		}
+	}
+	if shown == "" {
+		t.Fatal("message 1 not shown")
+	}
+	run(local, "cp", "-a", paths[1], filepath.Join(inbox, shown))
+	run(local, "cp", paths[1], filepath.Join(inbox, shown))
+	if b, err := os.ReadFile(filepath.Join(inbox, shown)); err != nil || !bytes.Equal(b, testMessage(1)) {
+		t.Errorf("%s after overwriting it with its own bytes: %q, %v", shown, b, err)
+	}
 	if extra := appends(t, dst) - n; extra != 0 {
 		t.Errorf("writing held messages again appended %d", extra)
 	}
@@ -391,3 +408,42 @@ func TestBigWriteStaysSmall(t *testing.T) {
 }
 
 var _ = imapclient.Options{} // the helpers above use go-imap's types
+
+// read_write in the config file: per account, over the top-level value;
+// in a mount with both, the read-only account still refuses writes.
+func TestConfigReadWriteAccounts(t *testing.T) {
+	needFUSE(t)
+	srv := dovecottest.Start(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte(srv.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	acct := func(name string) string {
+		return fmt.Sprintf("[[account]]\nname = %q\nserver = %q\ntls = \"starttls\"\ntls_ca = %q\nuser = %q\npassword_file = %q\n",
+			name, srv.Addr, srv.CAFile, srv.User, pwFile)
+	}
+	config := fmt.Sprintf("cache_dir = %q\nread_write = true\n", filepath.Join(dir, "cache")) +
+		acct("new") + acct("old") + "read_write = false\n"
+	cfgFile := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mp := t.TempDir()
+	m := startMount(t, exec.Command(binary, "mount", "--config", cfgFile, "--log-level", "debug", mp), mp)
+
+	msg := testMessage(1)
+	if err := os.WriteFile(filepath.Join(mp, "old", "INBOX", "m.eml"), msg, 0o644); !errors.Is(err, syscall.EROFS) {
+		t.Errorf("write into the read-only account: %v, want EROFS", err)
+	}
+	if err := os.Mkdir(filepath.Join(mp, "old", "X"), 0o755); !errors.Is(err, syscall.EROFS) {
+		t.Errorf("mkdir in the read-only account: %v, want EROFS", err)
+	}
+	if err := os.WriteFile(filepath.Join(mp, "new", "INBOX", "m.eml"), msg, 0o644); err != nil {
+		t.Fatalf("write into the read-write account: %v\n%s", err, m.logs)
+	}
+	if got := folderMessages(t, srv, "INBOX"); len(got) != 1 || !bytes.Equal(got[0].raw, msg) {
+		t.Errorf("the server holds %d messages, want the one written", len(got))
+	}
+	mountShows(t, filepath.Join(mp, "old", "INBOX"), msg) // the other account sees it at its next poll
+}
