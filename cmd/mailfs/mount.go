@@ -35,6 +35,7 @@ Examples:
   mailfs mount --provider gmail --user me@gmail.com --oauth-token-cmd 'oama access me@gmail.com' ~/mail
   mailfs mount --config ~/.config/mailfs/config.toml --formats eml,pdf ~/mail
   mailfs mount --demo /tmp/demo
+  mailfs mount --read-write --config ~/.config/mailfs/config.toml --account new ~/new   # then: rsync -a /backup/mail/ ~/new/
 
 Flags:
 `
