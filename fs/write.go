@@ -304,10 +304,17 @@ func (w *writeNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
 	return 0 // a temporary file waits for its rename
 }
 
+// Release commits a message whose last close found another handle open
+// (RELEASE comes after the close returned: a closed one may still have
+// counted). Its errors can only be logged; the data is kept as always.
 func (w *writeNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.opens--
+	if w.opens == 0 && w.kind == kindMessage && w.flushed && w.dirty && !w.done {
+		name, parent := w.Parent()
+		w.commitLocked(context.Background(), parent, name)
+	}
 	return 0
 }
 
