@@ -29,7 +29,9 @@ import (
 //     A message the folder already holds is not appended again
 //     (cache.Commit);
 //   - NAME.html, .pdf and .txt are accepted and dropped (views are made
-//     from the messages), any other name is refused with EINVAL;
+//     from the messages); a name starting with "." is a temporary file,
+//     dropped (and logged) if never renamed; any other name is refused
+//     with EINVAL;
 //   - mkdir creates a folder; rm, rmdir and mv of what the server holds
 //     fail with EPERM; chmod, chown and utimes of directories are
 //     accepted and change nothing, so rsync -a and cp -a succeed.
@@ -324,6 +326,9 @@ func (w *writeNode) OnForget() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.done {
+		if w.kind == kindTemp {
+			w.acct.m.log.Warn("dropped a temporary file never renamed to NAME.eml", "folder", w.folder, "bytes", w.size)
+		}
 		w.dropLocked()
 	}
 }
