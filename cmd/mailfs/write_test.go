@@ -287,9 +287,9 @@ func TestWriteWithTools(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(inbox, "bad.eml"), []byte("just some text\n"), 0o644); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("write a non-message bad.eml: %v, want EINVAL", err)
 	}
-	if !strings.Contains(rw.logs.String(), "INBOX/bad.eml") || !strings.Contains(rw.logs.String(), "INBOX/notes.doc") {
-		t.Errorf("the log does not name the refused files:\n%s", rw.logs)
-	}
+	waitFor(t, "the log to name the refused files", func() bool { // it comes through a pipe
+		return strings.Contains(rw.logs.String(), "INBOX/bad.eml") && strings.Contains(rw.logs.String(), "INBOX/notes.doc")
+	})
 	if extra := appends(t, dst) - n; extra != 0 {
 		t.Errorf("views and refused files appended %d messages", extra)
 	}
@@ -347,10 +347,9 @@ func TestRefusedAppend(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "Disk quota exceeded") {
 		t.Errorf("rsync over quota: %v, %s; want Disk quota exceeded", err, out)
 	}
-	logs := rw.logs.String()
-	if !strings.Contains(logs, "INBOX/big.eml") || !strings.Contains(logs, "OVERQUOTA") {
-		t.Errorf("the log does not name the file and the server's answer:\n%s", logs)
-	}
+	waitFor(t, "the log to name the file and the server's answer", func() bool {
+		return strings.Contains(rw.logs.String(), "INBOX/big.eml") && strings.Contains(rw.logs.String(), "OVERQUOTA")
+	})
 	kept, _ := filepath.Glob(filepath.Join(cacheDir, "staging", "kept", "*.eml"))
 	if len(kept) != 1 {
 		t.Fatalf("kept %q, want one file", kept)
