@@ -56,9 +56,11 @@ func appendError(folder string, err error) error {
 	var ie *imap.Error
 	if errors.As(err, &ie) {
 		switch ie.Code {
-		case imap.ResponseCodeOverQuota, imap.ResponseCodeLimit:
+		case imap.ResponseCodeOverQuota:
 			return fmt.Errorf("append %q: %w (server: %v)", folder, cache.ErrOverQuota, err)
-		case imap.ResponseCodeTooBig:
+		case imap.ResponseCodeTooBig, imap.ResponseCodeLimit:
+			// TOOBIG (RFC 4469, APPENDLIMIT); LIMIT (RFC 5530) is what
+			// Dovecot says for a message over its size limit.
 			return fmt.Errorf("append %q: %w (server: %v)", folder, cache.ErrTooBig, err)
 		}
 	}

@@ -491,3 +491,22 @@ func TestRestoreServerDown(t *testing.T) {
 		t.Errorf("still kept after the rerun: %q", kept)
 	}
 }
+
+// A message bigger than the server takes fails with EFBIG and appends
+// nothing; smaller ones in the same rsync are appended.
+func TestTooBigAppend(t *testing.T) {
+	needTool(t, "rsync")
+	dst := dovecottest.StartWith(t, dovecottest.Options{MaxMailSize: "20k"})
+	rw := mountRW(t, dst, t.TempDir())
+	local := t.TempDir()
+	date := time.Date(2023, 4, 5, 6, 7, 8, 0, time.UTC)
+	writeLocal(t, filepath.Join(local, "big.eml"), sample.Big(64<<10).Raw, date)
+	writeLocal(t, filepath.Join(local, "small.eml"), testMessage(1), date)
+	out, err := exec.Command("rsync", "-a", local+"/", rw.dir+"/INBOX/").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "File too large") {
+		t.Errorf("rsync of a message too big: %v, %s; want File too large\n%s", err, out, rw.logs)
+	}
+	if got := folderMessages(t, dst, "INBOX"); len(got) != 1 || !bytes.Equal(got[0].raw, testMessage(1)) {
+		t.Errorf("the server holds %d messages, want the small one", len(got))
+	}
+}

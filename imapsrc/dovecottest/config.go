@@ -16,6 +16,7 @@ type config struct {
 	rootless      bool   // run every process as the current user
 	rawlog        bool   // write a rawlog of every IMAP session
 	quota         bool   // the quota plugin, with the user's limit from the users file
+	maxMailSize   string // quota_max_mail_size, if any
 }
 
 // String renders a complete dovecot.conf for Dovecot 2.3. It includes
@@ -59,6 +60,9 @@ func (c config) String() string {
 		p("plugin {")
 		p("  quota = count:User quota")
 		p("  quota_vsizes = yes")
+		if c.maxMailSize != "" {
+			p("  quota_max_mail_size = %s", c.maxMailSize)
+		}
 		p("}")
 	}
 	p("namespace inbox {")

@@ -22,6 +22,9 @@ type Options struct {
 	// this storage limit for User: an APPEND beyond it gets NO
 	// [OVERQUOTA]. SetQuota changes it.
 	Quota string
+	// MaxMailSize, when set (e.g. "10k"), makes Dovecot refuse messages
+	// bigger than that (quota_max_mail_size).
+	MaxMailSize string
 }
 
 // ErrNotInstalled is wrapped by Launch's error when dovecot or doveadm is
@@ -98,7 +101,7 @@ func (s *Server) launch(opts Options, rootless bool) error {
 	// take one before Dovecot binds it: try again with new ports then.
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		cfg := config{dir: s.dir, instance: s.instance, uid: s.uid, gid: s.gid, rootless: rootless, rawlog: opts.RawLog, quota: opts.Quota != ""}
+		cfg := config{dir: s.dir, instance: s.instance, uid: s.uid, gid: s.gid, rootless: rootless, rawlog: opts.RawLog, quota: opts.Quota != "" || opts.MaxMailSize != "", maxMailSize: opts.MaxMailSize}
 		ports, perr := freePorts(2)
 		if perr != nil {
 			return perr
