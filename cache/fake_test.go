@@ -50,6 +50,14 @@ func (s *fakeSource) CreateFolder(context.Context, string) error {
 	return errors.New("fake: no CREATE")
 }
 
+func (s *fakeSource) Expunge(context.Context, string, uint32, uint32) error {
+	return errors.New("fake: no EXPUNGE")
+}
+
+func (s *fakeSource) DeleteFolder(context.Context, string) error {
+	return errors.New("fake: no DELETE")
+}
+
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
 	return []cache.FolderInfo{{Name: "INBOX", Delim: '/'}}, nil
 }

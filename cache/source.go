@@ -54,6 +54,11 @@ type Source interface {
 	// CreateFolder creates a mailbox (IMAP CREATE). One that exists
 	// already fails with an error matching os.ErrExist.
 	CreateFolder(ctx context.Context, name string) error
+	// Expunge removes exactly one message (UID EXPUNGE; only a writable
+	// mount that allows deletes calls it).
+	Expunge(ctx context.Context, folder string, uidValidity, uid uint32) error
+	// DeleteFolder removes an (empty) mailbox (IMAP DELETE).
+	DeleteFolder(ctx context.Context, name string) error
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP

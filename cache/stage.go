@@ -221,3 +221,22 @@ func (c *Cache) CreateFolder(ctx context.Context, name string) error {
 	}
 	return c.RefreshFolders(ctx)
 }
+
+// Delete removes one message from the server (a writable mount that
+// allows deletes: rm of its file) and syncs the folder, so its file goes.
+func (c *Cache) Delete(ctx context.Context, folder string, uv, uid uint32) error {
+	if err := c.src.Expunge(ctx, folder, uv, uid); err != nil {
+		return err
+	}
+	_, err := c.sync(ctx, folder, nil, true)
+	return err
+}
+
+// DeleteFolder removes a mailbox from the server and refreshes the
+// folder list.
+func (c *Cache) DeleteFolder(ctx context.Context, name string) error {
+	if err := c.src.DeleteFolder(ctx, name); err != nil {
+		return err
+	}
+	return c.RefreshFolders(ctx)
+}

@@ -51,6 +51,9 @@ type Account struct {
 	// ReadWrite lets file operations change the server (write.go); the
 	// Store must then also be a Writer. Otherwise writes fail with EROFS.
 	ReadWrite bool
+	// AllowDelete (with ReadWrite) lets rm and rmdir delete messages
+	// (UID EXPUNGE of exactly that message) and empty folders.
+	AllowDelete bool
 }
 
 // Kernel cache lifetimes, set in this one place. Message files never
@@ -89,6 +92,7 @@ type account struct {
 	formats []format
 	rw      bool   // file operations change the server (write.go)
 	writer  Writer // store, when rw
+	del     bool   // rm and rmdir delete on the server (rw only)
 	tree    atomic.Pointer[tree]
 	events  chan cache.Change
 }
@@ -112,7 +116,7 @@ func New(dir string, args Args) (*Mount, error) {
 			if !ok {
 				return nil, fmt.Errorf("account %q: its store cannot write", a.Name)
 			}
-			acct.rw, acct.writer, m.rw = true, w, true
+			acct.rw, acct.writer, acct.del, m.rw = true, w, a.AllowDelete, true
 		}
 		acct.tree.Store(buildTree(a.Store.Folders()))
 		a.Store.OnChange(func(ch cache.Change) {

@@ -33,7 +33,9 @@ import (
 //     dropped (and logged) if never renamed; any other name is refused
 //     with EINVAL;
 //   - mkdir creates a folder; rm, rmdir and mv of what the server holds
-//     fail with EPERM; chmod, chown and utimes of directories are
+//     fail with EPERM, except that with AllowDelete rm of a NAME.eml
+//     expunges exactly that message (UID EXPUNGE) and rmdir deletes an
+//     empty folder; chmod, chown and utimes of directories are
 //     accepted and change nothing, so rsync -a and cp -a succeed.
 //
 // After the commit the written name is dropped from the kernel's cache:
@@ -50,6 +52,8 @@ type Writer interface {
 	Stage() (*cache.Staged, error)
 	Commit(ctx context.Context, folder string, st *cache.Staged, date time.Time) error
 	CreateFolder(ctx context.Context, name string) error
+	Delete(ctx context.Context, folder string, uidValidity, uid uint32) error
+	DeleteFolder(ctx context.Context, name string) error
 }
 
 // writeKind is what a file written into a folder turns out to be.
@@ -441,17 +445,69 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		w.mu.Unlock()
 		return 0
 	}
+	if d.acct.del {
+		return d.deleteMessage(ctx, name)
+	}
 	if d.acct.rw {
-		d.acct.m.log.Error("unlink " + quote(join(d.path, name)) + ": deleting messages is not allowed")
+		d.acct.m.log.Error("unlink " + quote(join(d.path, name)) + ": deleting messages is not allowed (see --allow-delete)")
 	}
 	return d.acct.refusal()
 }
 
-func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
-	if d.acct.rw {
-		d.acct.m.log.Error("rmdir " + quote(join(d.path, name)) + ": deleting folders is not allowed")
+// deleteMessage expunges the message shown as name (its .eml only: a
+// view is made from the message and cannot be deleted alone).
+func (d *dirNode) deleteMessage(ctx context.Context, name string) syscall.Errno {
+	path := join(d.path, name)
+	td := d.acct.tree.Load().dirs[d.path]
+	stem, f, ok := d.acct.splitName(name)
+	if td == nil || !td.selectable || !ok {
+		return syscall.ENOENT
 	}
-	return d.acct.refusal()
+	if f.id != emlFormat {
+		d.acct.m.log.Error("unlink " + quote(path) + ": a view goes with its message: delete the .eml")
+		return syscall.EPERM
+	}
+	msg, ok := d.acct.store.Lookup(td.folder, stem)
+	if !ok {
+		return syscall.ENOENT
+	}
+	if err := d.acct.writer.Delete(ctx, td.folder, msg.UIDValidity, msg.UID); err != nil {
+		return writeErrno(d.acct.m.log, "unlink", path, err)
+	}
+	d.acct.m.log.Info("deleted", "file", path, "folder", td.folder, "uid", msg.UID)
+	return 0
+}
+
+// Rmdir deletes an empty folder, with --allow-delete.
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	path := join(d.path, name)
+	if !d.acct.del {
+		if d.acct.rw {
+			d.acct.m.log.Error("rmdir " + quote(path) + ": deleting folders is not allowed (see --allow-delete)")
+		}
+		return d.acct.refusal()
+	}
+	td := d.acct.tree.Load().dirs[path]
+	if td == nil {
+		return syscall.ENOENT
+	}
+	if len(td.subdirs) > 0 {
+		return syscall.ENOTEMPTY
+	}
+	if td.folder == "" { // a level the server does not list
+		return syscall.EPERM
+	}
+	if msgs, err := d.acct.store.Messages(ctx, td.folder); err != nil {
+		return errno(d.acct.m.log, "rmdir", path, err)
+	} else if len(msgs) > 0 {
+		return syscall.ENOTEMPTY
+	}
+	if err := d.acct.writer.DeleteFolder(ctx, td.folder); err != nil {
+		return writeErrno(d.acct.m.log, "rmdir", path, err)
+	}
+	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
+	d.acct.m.log.Info("deleted folder", "dir", path, "folder", td.folder)
+	return 0
 }
 
 // Setattr on a directory of a writable account is accepted and changes

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,7 @@ type mountFlags struct {
 	poll              time.Duration
 	debugFUSE         bool
 	readWrite         bool
+	allowDelete       bool
 }
 
 func mountCmd(args []string, stdout, stderr io.Writer) error {
@@ -60,6 +62,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request")
+	fl.BoolVar(&f.allowDelete, "allow-delete", false, "with --read-write: let rm delete messages (UID EXPUNGE of exactly that message) and rmdir empty folders")
 	fl.BoolVar(&f.readWrite, "read-write", false, "let writes through the mount change the server: new .eml files are appended, mkdir creates folders (default read-only)")
 	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
@@ -104,6 +107,9 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 			accts[i].ReadWrite = true
 		}
 	}
+	if f.allowDelete && !slices.ContainsFunc(accts, func(a Account) bool { return a.ReadWrite }) {
+		return usagef("--allow-delete needs --read-write (or read_write = true in the config file)")
+	}
 	return serve(f, accts, single, pos[0], log)
 }
 
@@ -134,7 +140,7 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		if i < len(accts) {
 			formats, rw = accts[i].Formats, accts[i].ReadWrite
 		}
-		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats, ReadWrite: rw})
+		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats, ReadWrite: rw, AllowDelete: rw && f.allowDelete})
 	}
 	m, err := fs.New(mountpoint, fs.Args{Accounts: fsAccts, Log: log, Debug: f.debugFUSE})
 	if err != nil {

@@ -510,3 +510,60 @@ func TestTooBigAppend(t *testing.T) {
 		t.Errorf("the server holds %d messages, want the small one", len(got))
 	}
 }
+
+// With --allow-delete, rm of a message expunges exactly that message (UID
+// EXPUNGE, never a plain EXPUNGE) and rmdir deletes an empty folder; a
+// folder with messages is not empty.
+func TestAllowDelete(t *testing.T) {
+	srv := seed(t)
+	rw := mount(t, srv, t.TempDir(), "--read-write", "--allow-delete")
+	inbox := filepath.Join(rw.dir, "INBOX")
+	before := folderMessages(t, srv.Server, "INBOX")
+	entries, err := os.ReadDir(inbox)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("readdir: %v", err)
+	}
+	victim, err := os.ReadFile(filepath.Join(inbox, entries[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(inbox, entries[0].Name())); err != nil {
+		t.Fatalf("rm: %v\n%s", err, rw.logs)
+	}
+	after := folderMessages(t, srv.Server, "INBOX")
+	if len(after) != len(before)-1 {
+		t.Fatalf("%d messages after rm, want %d", len(after), len(before)-1)
+	}
+	for _, m := range after {
+		if bytes.Equal(m.raw, victim) {
+			t.Errorf("the deleted message is still on the server")
+		}
+	}
+	if _, err := os.Stat(filepath.Join(inbox, entries[0].Name())); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stat of the deleted file: %v, want ENOENT", err)
+	}
+	var expunges []string
+	for _, c := range srv.Commands(t) {
+		if u := strings.ToUpper(c); strings.Contains(u, "EXPUNGE") || strings.HasPrefix(u, "CLOSE") {
+			expunges = append(expunges, c)
+		}
+	}
+	if len(expunges) != 1 || !strings.HasPrefix(strings.ToUpper(expunges[0]), "UID EXPUNGE ") || strings.ContainsAny(expunges[0], ":,*") {
+		t.Errorf("expunging commands %q, want one UID EXPUNGE of one UID", expunges)
+	}
+
+	if err := syscall.Rmdir(filepath.Join(rw.dir, "Newsletters")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rmdir of a folder with messages: %v, want ENOTEMPTY", err)
+	}
+	if err := os.Mkdir(filepath.Join(rw.dir, "Empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Rmdir(filepath.Join(rw.dir, "Empty")); err != nil {
+		t.Fatalf("rmdir of an empty folder: %v\n%s", err, rw.logs)
+	}
+	for _, f := range folderNames(t, srv.Server) {
+		if f == "Empty" {
+			t.Errorf("the removed folder is still on the server")
+		}
+	}
+}
