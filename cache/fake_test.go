@@ -58,6 +58,14 @@ func (s *fakeSource) DeleteFolder(context.Context, string) error {
 	return errors.New("fake: no DELETE")
 }
 
+func (s *fakeSource) Move(context.Context, string, uint32, uint32, string) error {
+	return errors.New("fake: no MOVE")
+}
+
+func (s *fakeSource) RenameFolder(context.Context, string, string) error {
+	return errors.New("fake: no RENAME")
+}
+
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {
 	return []cache.FolderInfo{{Name: "INBOX", Delim: '/'}}, nil
 }

@@ -59,6 +59,10 @@ type Source interface {
 	Expunge(ctx context.Context, folder string, uidValidity, uid uint32) error
 	// DeleteFolder removes an (empty) mailbox (IMAP DELETE).
 	DeleteFolder(ctx context.Context, name string) error
+	// Move moves one message to another folder (UID MOVE).
+	Move(ctx context.Context, folder string, uidValidity, uid uint32, to string) error
+	// RenameFolder renames a mailbox and its subfolders (IMAP RENAME).
+	RenameFolder(ctx context.Context, name, to string) error
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP

@@ -240,3 +240,25 @@ func (c *Cache) DeleteFolder(ctx context.Context, name string) error {
 	}
 	return c.RefreshFolders(ctx)
 }
+
+// Move moves one message to folder to (mv between folders of a writable
+// mount) and syncs both folders.
+func (c *Cache) Move(ctx context.Context, folder string, uv, uid uint32, to string) error {
+	if err := c.src.Move(ctx, folder, uv, uid, to); err != nil {
+		return err
+	}
+	_, err := c.sync(ctx, folder, nil, true)
+	if _, err2 := c.Sync(ctx, to); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// RenameFolder renames a mailbox on the server and refreshes the folder
+// list.
+func (c *Cache) RenameFolder(ctx context.Context, name, to string) error {
+	if err := c.src.RenameFolder(ctx, name, to); err != nil {
+		return err
+	}
+	return c.RefreshFolders(ctx)
+}

@@ -32,8 +32,9 @@ import (
 //     from the messages); a name starting with "." is a temporary file,
 //     dropped (and logged) if never renamed; any other name is refused
 //     with EINVAL;
-//   - mkdir creates a folder; rm, rmdir and mv of what the server holds
-//     fail with EPERM, except that with AllowDelete rm of a NAME.eml
+//   - mkdir creates a folder; mv of a NAME.eml to another folder moves
+//     the message (UID MOVE), mv of a folder renames it (RENAME); rm and
+//     rmdir fail with EPERM, except that with AllowDelete rm of a NAME.eml
 //     expunges exactly that message (UID EXPUNGE) and rmdir deletes an
 //     empty folder; chmod, chown and utimes of directories are
 //     accepted and change nothing, so rsync -a and cp -a succeed.
@@ -54,6 +55,8 @@ type Writer interface {
 	CreateFolder(ctx context.Context, name string) error
 	Delete(ctx context.Context, folder string, uidValidity, uid uint32) error
 	DeleteFolder(ctx context.Context, name string) error
+	Move(ctx context.Context, folder string, uidValidity, uid uint32, to string) error
+	RenameFolder(ctx context.Context, name, to string) error
 }
 
 // writeKind is what a file written into a folder turns out to be.
@@ -388,16 +391,11 @@ func writeErrno(log *slog.Logger, op, path string, err error) syscall.Errno {
 }
 
 // Rename decides a temporary file: renamed to NAME.eml it is appended (if
-// closed, else at its close), to a view's name dropped. Moving messages or
-// folders is not supported (EPERM).
+// closed, else at its close), to a view's name dropped. Messages and
+// folders the server holds are moved (see move).
 func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	if !d.acct.rw {
 		return syscall.EROFS
-	}
-	w := d.written(name)
-	if w == nil {
-		d.acct.m.log.Error("rename " + quote(join(d.path, name)) + ": moving messages or folders is not supported")
-		return syscall.EPERM
 	}
 	nd, ok := newParent.(*dirNode)
 	if !ok || nd.acct != d.acct {
@@ -405,6 +403,10 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	}
 	if flags&unixRenameExchange != 0 {
 		return syscall.EINVAL
+	}
+	w := d.written(name)
+	if w == nil {
+		return d.move(ctx, name, nd, newName)
 	}
 	td, en := nd.writable("rename", newName)
 	if en != 0 {
@@ -430,6 +432,79 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 		// complete.
 		return w.commitLocked(ctx, nd.EmbeddedInode(), newName)
 	}
+	return 0
+}
+
+// move moves what the server holds: a message to another folder (UID
+// MOVE), or a folder (RENAME). Renaming a message within its folder is
+// refused: its name is the mount's. Afterwards the kernel is told to
+// forget the new name, so it is looked up as what the server now holds.
+func (d *dirNode) move(ctx context.Context, name string, nd *dirNode, newName string) syscall.Errno {
+	log, t := d.acct.m.log, d.acct.tree.Load()
+	path, newPath := join(d.path, name), join(nd.path, newName)
+	op := "rename " + quote(path) + " to " + quote(newPath)
+	if src := t.dirs[path]; src != nil {
+		return d.renameFolder(ctx, op, src, nd, newName)
+	}
+	td, ntd := t.dirs[d.path], t.dirs[nd.path]
+	stem, f, ok := d.acct.splitName(name)
+	if td == nil || !td.selectable || !ok {
+		return syscall.ENOENT
+	}
+	msg, ok := d.acct.store.Lookup(td.folder, stem)
+	if !ok {
+		return syscall.ENOENT
+	}
+	switch {
+	case f.id != emlFormat:
+		log.Error(op + ": a view goes with its message: move the .eml")
+		return syscall.EPERM
+	case ntd == nil || !ntd.selectable:
+		log.Error(op + ": the target is not a mail folder")
+		return syscall.EPERM
+	case ntd.folder == td.folder:
+		log.Error(op + ": messages are named by the mount; renaming one is not supported")
+		return syscall.EPERM
+	}
+	if newStem, _, ok := d.acct.splitName(newName); ok {
+		if _, held := d.acct.store.Lookup(ntd.folder, newStem); held {
+			return syscall.EEXIST // moving would make a second copy
+		}
+	}
+	if err := d.acct.writer.Move(ctx, td.folder, msg.UIDValidity, msg.UID, ntd.folder); err != nil {
+		return writeErrno(log, "rename", path, err)
+	}
+	log.Info("moved", "from", td.folder, "uid", msg.UID, "to", ntd.folder)
+	go nd.NotifyEntry(newName)
+	return 0
+}
+
+// renameFolder renames the folder shown at src (RENAME, subfolders with
+// it). INBOX cannot be renamed (IMAP would move its messages instead).
+func (d *dirNode) renameFolder(ctx context.Context, op string, src *treeDir, nd *dirNode, newName string) syscall.Errno {
+	log := d.acct.m.log
+	if src.folder == "" || strings.EqualFold(src.folder, "INBOX") {
+		log.Error(op + ": this folder cannot be renamed")
+		return syscall.EPERM
+	}
+	parent, delim := nd.serverName()
+	if strings.ContainsRune(newName, delim) || cache.FolderComponent(newName) != newName {
+		log.Error(op + ": a folder name must not contain " + quote(string(delim)))
+		return syscall.EINVAL
+	}
+	if d.acct.tree.Load().dirs[join(nd.path, newName)] != nil {
+		return syscall.EEXIST
+	}
+	to := newName
+	if parent != "" {
+		to = parent + string(delim) + newName
+	}
+	if err := d.acct.writer.RenameFolder(ctx, src.folder, to); err != nil {
+		return writeErrno(log, "rename", op, err)
+	}
+	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
+	log.Info("renamed folder", "from", src.folder, "to", to)
+	go nd.NotifyEntry(newName)
 	return 0
 }
 

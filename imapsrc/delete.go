@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -51,6 +52,51 @@ func (s *Source) DeleteFolder(ctx context.Context, name string) error {
 		}
 		if err := cn.c.Delete(name).Wait(); err != nil {
 			return fmt.Errorf("delete %q: %w", name, mapNo(err, name))
+		}
+		return nil
+	})
+}
+
+// Move implements cache.Source: UID MOVE of one message. Without MOVE,
+// go-imap copies, marks and expunges; it does that with UID EXPUNGE only
+// with UIDPLUS, so a server with neither is refused.
+func (s *Source) Move(ctx context.Context, folder string, uidValidity, uid uint32, to string) error {
+	return s.run(ctx, "move", "", 1, func(cn *conn) error {
+		caps := cn.c.Caps()
+		if !caps.Has(imap.CapMove) && !caps.Has(imap.CapUIDPlus) && !caps.Has(imap.CapIMAP4rev2) {
+			return errors.New("the server lacks MOVE and UIDPLUS: mailfs moves only what it can move exactly")
+		}
+		cn.selected, cn.uidValidity = "", 0
+		data, err := cn.c.Select(folder, nil).Wait()
+		if err != nil {
+			return mapNo(err, folder)
+		}
+		if data.UIDValidity != uidValidity {
+			return fmt.Errorf("%q: %w", folder, errUIDValidity)
+		}
+		if _, err := cn.c.Move(imap.UIDSetNum(imap.UID(uid)), to).Wait(); err != nil {
+			return fmt.Errorf("move %q UID %d to %q: %w", folder, uid, to, err)
+		}
+		return nil
+	})
+}
+
+// RenameFolder implements cache.Source (RENAME; its subfolders go with it).
+func (s *Source) RenameFolder(ctx context.Context, name, to string) error {
+	return s.run(ctx, "rename", "", 1, func(cn *conn) error {
+		if cn.selected == name {
+			cn.selected, cn.uidValidity = "", 0
+			if err := cn.c.Unselect().Wait(); err != nil {
+				return err
+			}
+		}
+		err := cn.c.Rename(name, to, nil).Wait()
+		var ie *imap.Error
+		if errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists {
+			return fmt.Errorf("rename %q to %q: %w (server: %v)", name, to, os.ErrExist, err)
+		}
+		if err != nil {
+			return fmt.Errorf("rename %q to %q: %w", name, to, mapNo(err, name))
 		}
 		return nil
 	})

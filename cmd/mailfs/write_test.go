@@ -567,3 +567,66 @@ func TestAllowDelete(t *testing.T) {
 		}
 	}
 }
+
+// mv of a message to another folder moves it (UID MOVE) and mv of a
+// folder renames it (RENAME); INBOX and renames within a folder are
+// refused.
+func TestMoveAndRename(t *testing.T) {
+	srv := seed(t)
+	rw := mount(t, srv, t.TempDir(), "--read-write")
+	inbox := filepath.Join(rw.dir, "INBOX")
+	nInbox, nArch := len(folderMessages(t, srv.Server, "INBOX")), len(folderMessages(t, srv.Server, "Archiv/2024"))
+	entries, err := os.ReadDir(inbox)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("readdir: %v", err)
+	}
+	name := entries[0].Name()
+	raw, err := os.ReadFile(filepath.Join(inbox, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(inbox, name), filepath.Join(rw.dir, "Archiv", "2024", name)); err != nil {
+		t.Fatalf("mv to another folder: %v\n%s", err, rw.logs)
+	}
+	if got := len(folderMessages(t, srv.Server, "INBOX")); got != nInbox-1 {
+		t.Errorf("INBOX holds %d messages after the move, want %d", got, nInbox-1)
+	}
+	arch := folderMessages(t, srv.Server, "Archiv/2024")
+	found := false
+	for _, m := range arch {
+		found = found || bytes.Equal(m.raw, raw)
+	}
+	if len(arch) != nArch+1 || !found {
+		t.Errorf("Archiv/2024 holds %d messages (moved one there: %v), want %d", len(arch), found, nArch+1)
+	}
+	mountShows(t, filepath.Join(rw.dir, "Archiv", "2024"), raw)
+
+	entries, _ = os.ReadDir(inbox)
+	if err := os.Rename(filepath.Join(inbox, entries[0].Name()), filepath.Join(inbox, "renamed.eml")); !errors.Is(err, syscall.EPERM) {
+		t.Errorf("rename within a folder: %v, want EPERM", err)
+	}
+	if err := os.Rename(inbox, filepath.Join(rw.dir, "Posteingang")); !errors.Is(err, syscall.EPERM) {
+		t.Errorf("rename of INBOX: %v, want EPERM", err)
+	}
+
+	nNews := len(folderMessages(t, srv.Server, "Newsletters"))
+	if err := os.Rename(filepath.Join(rw.dir, "Newsletters"), filepath.Join(rw.dir, "Archiv", "News")); err != nil {
+		t.Fatalf("mv of a folder: %v\n%s", err, rw.logs)
+	}
+	names := strings.Join(folderNames(t, srv.Server), "|")
+	if strings.Contains(names, "Newsletters") || !strings.Contains(names, "Archiv/News") {
+		t.Errorf("folders after the rename: %s", names)
+	}
+	if got := len(folderMessages(t, srv.Server, "Archiv/News")); got != nNews {
+		t.Errorf("Archiv/News holds %d messages, want %d", got, nNews)
+	}
+	for _, c := range srv.Commands(t) {
+		if u := strings.ToUpper(c); u == "EXPUNGE" || u == "CLOSE" {
+			t.Errorf("sent %q", c)
+		}
+	}
+	waitFor(t, "the renamed folder in the mount", func() bool {
+		e, err := os.ReadDir(filepath.Join(rw.dir, "Archiv", "News"))
+		return err == nil && len(e) == nNews
+	})
+}
