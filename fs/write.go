@@ -360,7 +360,7 @@ func (w *writeNode) commitLocked(ctx context.Context, dir *fs.Inode, name string
 			path = join(d.path, name)
 		}
 	}
-	err := w.acct.writer.Commit(ctx, w.folder, st, w.mtime)
+	err := w.acct.writer.Commit(uninterrupted(ctx), w.folder, st, w.mtime)
 	if dir != nil {
 		go dir.NotifyEntry(name)
 	}
@@ -369,6 +369,14 @@ func (w *writeNode) commitLocked(ctx context.Context, dir *fs.Inode, name string
 	}
 	return 0
 }
+
+// uninterrupted is the context for a change of the server: not ended by
+// the kernel's INTERRUPT of the request. A signal to the writing process
+// (Go programs get one for every goroutine preemption) must not abort an
+// APPEND at close: the file is complete by then, and a command cut short
+// leaves the tool an error and the server in doubt. The source's stall
+// timeouts still bound it.
+func uninterrupted(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 // writeErrno maps an error of the write path to what the tool is told,
 // logged with the file and the cause (the server's answer).
@@ -471,7 +479,7 @@ func (d *dirNode) move(ctx context.Context, name string, nd *dirNode, newName st
 			return syscall.EEXIST // moving would make a second copy
 		}
 	}
-	if err := d.acct.writer.Move(ctx, td.folder, msg.UIDValidity, msg.UID, ntd.folder); err != nil {
+	if err := d.acct.writer.Move(uninterrupted(ctx), td.folder, msg.UIDValidity, msg.UID, ntd.folder); err != nil {
 		return writeErrno(log, "rename", path, err)
 	}
 	log.Info("moved", "from", td.folder, "uid", msg.UID, "to", ntd.folder)
@@ -499,7 +507,7 @@ func (d *dirNode) renameFolder(ctx context.Context, op string, src *treeDir, nd 
 	if parent != "" {
 		to = parent + string(delim) + newName
 	}
-	if err := d.acct.writer.RenameFolder(ctx, src.folder, to); err != nil {
+	if err := d.acct.writer.RenameFolder(uninterrupted(ctx), src.folder, to); err != nil {
 		return writeErrno(log, "rename", op, err)
 	}
 	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
@@ -546,7 +554,7 @@ func (d *dirNode) deleteMessage(ctx context.Context, name string) syscall.Errno 
 	if !ok {
 		return syscall.ENOENT
 	}
-	if err := d.acct.writer.Delete(ctx, td.folder, msg.UIDValidity, msg.UID); err != nil {
+	if err := d.acct.writer.Delete(uninterrupted(ctx), td.folder, msg.UIDValidity, msg.UID); err != nil {
 		return writeErrno(d.acct.m.log, "unlink", path, err)
 	}
 	d.acct.m.log.Info("deleted", "file", path, "folder", td.folder, "uid", msg.UID)
@@ -577,7 +585,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	} else if len(msgs) > 0 {
 		return syscall.ENOTEMPTY
 	}
-	if err := d.acct.writer.DeleteFolder(ctx, td.folder); err != nil {
+	if err := d.acct.writer.DeleteFolder(uninterrupted(ctx), td.folder); err != nil {
 		return writeErrno(d.acct.m.log, "rmdir", path, err)
 	}
 	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
@@ -692,7 +700,7 @@ func (h *overwrite) flush(ctx context.Context) syscall.Errno {
 	if st == nil {
 		return 0
 	}
-	err := h.f.acct.writer.Commit(ctx, h.f.folder, st, h.mtime)
+	err := h.f.acct.writer.Commit(uninterrupted(ctx), h.f.folder, st, h.mtime)
 	go h.f.NotifyContent(0, 0) // the kernel may have kept written pages
 	if err != nil {
 		return writeErrno(h.f.acct.m.log, "append", h.f.path(), err)
@@ -724,7 +732,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	if parent != "" {
 		full = parent + string(delim) + name
 	}
-	if err := d.acct.writer.CreateFolder(ctx, full); err != nil {
+	if err := d.acct.writer.CreateFolder(uninterrupted(ctx), full); err != nil {
 		return nil, writeErrno(d.acct.m.log, "mkdir", path, err)
 	}
 	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
