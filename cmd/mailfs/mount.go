@@ -83,6 +83,9 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.allowDelete && !f.readWrite && !slices.ContainsFunc(accts, func(a Account) bool { return a.ReadWrite }) {
+		return usagef("--allow-delete needs --read-write (or read_write = true in the config file)")
+	}
 	if cfg != nil { // the file's defaults, unless a flag says otherwise
 		if !set["poll"] && cfg.Poll > 0 {
 			f.poll = cfg.Poll
@@ -107,9 +110,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 			accts[i].ReadWrite = true
 		}
 	}
-	if f.allowDelete && !slices.ContainsFunc(accts, func(a Account) bool { return a.ReadWrite }) {
-		return usagef("--allow-delete needs --read-write (or read_write = true in the config file)")
-	}
+
 	return serve(f, accts, single, pos[0], log)
 }
 
