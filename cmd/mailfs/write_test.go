@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -629,4 +631,98 @@ func TestMoveAndRename(t *testing.T) {
 		e, err := os.ReadDir(filepath.Join(rw.dir, "Archiv", "News"))
 		return err == nil && len(e) == nNews
 	})
+}
+
+// cutProxy forwards TCP to target; once armed, it cuts the connection
+// that sends more than limit bytes towards the server.
+type cutProxy struct {
+	addr  string
+	armed atomic.Bool
+	cuts  atomic.Int64
+}
+
+func startCutProxy(t *testing.T, target string, limit int64) *cutProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p := &cutProxy{addr: l.Addr().String()}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(c, s); c.Close() }()
+			go func() {
+				defer s.Close()
+				buf := make([]byte, 32<<10)
+				var sent int64
+				for {
+					n, err := c.Read(buf)
+					if p.armed.Load() {
+						if sent += int64(n); sent > limit {
+							p.cuts.Add(1)
+							c.Close()
+							return
+						}
+					}
+					if n > 0 {
+						if _, werr := s.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+// A connection cut in the middle of an APPEND fails the close with EIO,
+// appends nothing and keeps the data; the rerun appends the message once.
+func TestAppendCutMidway(t *testing.T) {
+	dst := dovecottest.Start(t)
+	proxy := startCutProxy(t, dst.Addr, 1<<20)
+	cacheDir := t.TempDir()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "mount", "--server", proxy.addr, "--tls", "starttls", "--tls-ca", dst.CAFile,
+		"--user", dst.User, "--cache", cacheDir, "--poll", "1s", "--log-level", "debug", "--read-write", dir)
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD="+dst.Password)
+	rw := startMount(t, cmd, dir)
+	inbox := filepath.Join(rw.dir, "INBOX")
+	if _, err := os.ReadDir(inbox); err != nil {
+		t.Fatal(err)
+	}
+	big := sample.Big(4 << 20)
+	local := filepath.Join(t.TempDir(), "big.eml")
+	writeLocal(t, local, big.Raw, time.Date(2022, 2, 2, 2, 2, 2, 0, time.UTC))
+
+	proxy.armed.Store(true)
+	out, err := exec.Command("cp", "-a", local, inbox+"/").CombinedOutput()
+	proxy.armed.Store(false)
+	if err == nil || !strings.Contains(string(out), "Input/output error") || proxy.cuts.Load() == 0 {
+		t.Errorf("cp with the connection cut: %v, %s (%d cuts); want Input/output error", err, out, proxy.cuts.Load())
+	}
+	if kept, _ := filepath.Glob(filepath.Join(cacheDir, "staging", "kept", "*.eml")); len(kept) != 1 {
+		t.Errorf("kept %q, want one file", kept)
+	}
+	if got := folderMessages(t, dst, "INBOX"); len(got) != 0 {
+		t.Fatalf("%d messages after the cut APPEND, want 0", len(got))
+	}
+	if out, err := exec.Command("cp", "-a", local, inbox+"/").CombinedOutput(); err != nil {
+		t.Fatalf("cp again: %v %s\n%s", err, out, rw.logs)
+	}
+	if got := folderMessages(t, dst, "INBOX"); len(got) != 1 || !bytes.Equal(got[0].raw, big.Raw) {
+		t.Errorf("%d messages after the rerun, want the one message", len(got))
+	}
 }
