@@ -54,6 +54,7 @@ type Cache struct {
 
 	flights    flightGroup   // one download or render per file at a time
 	aheadSlots chan struct{} // read-ahead batches in flight
+	commitMu   sync.Mutex    // one Commit at a time (stage.go)
 
 	verified map[linkID]uint64 // linked copies found alike: digest of their folders (links.go); guarded by mu
 
@@ -101,6 +102,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 		return nil, err
 	}
 	removeStaleParts(dir, log)
+	removeStaleStaging(dir)
 	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]uint64{}, aheadSlots: make(chan struct{}, aheadBatches)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)

@@ -33,6 +33,12 @@
 // dropped and refetched; a damaged meta.db is found at open and rebuilt
 // from the server (repair.go). Files are 0600, folders 0700.
 //
+// # Writing
+//
+// For a writable mount the cache stages files written into a folder and
+// appends them (stage.go): never a message the folder holds already, and
+// never one lost when the server refuses it (it is kept in staging/kept).
+//
 // # Names
 //
 // A message file is named from the message itself, never from its UID, so

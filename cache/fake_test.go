@@ -24,6 +24,46 @@ type fakeSource struct {
 
 	renumbered bool         // UIDVALIDITY is 10, not 9
 	onHeaders  func() error // called by FetchHeaders when set; its error is returned
+
+	appends   int   // messages Append took
+	appendErr error // returned by Append when set
+}
+
+func (s *fakeSource) Append(_ context.Context, _ string, r io.Reader, size int64, _ time.Time) (uint32, uint32, error) {
+	if s.appendErr != nil {
+		return 0, 0, s.appendErr
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	if int64(len(b)) != size {
+		return 0, 0, errors.New("fake: wrong size")
+	}
+	uid := uint32(len(s.bodies) + 1)
+	s.bodies[uid] = b
+	s.appends++
+	return 9, uid, nil
+}
+
+func (s *fakeSource) CreateFolder(context.Context, string) error {
+	return errors.New("fake: no CREATE")
+}
+
+func (s *fakeSource) Expunge(context.Context, string, uint32, uint32) error {
+	return errors.New("fake: no EXPUNGE")
+}
+
+func (s *fakeSource) DeleteFolder(context.Context, string) error {
+	return errors.New("fake: no DELETE")
+}
+
+func (s *fakeSource) Move(context.Context, string, uint32, uint32, string) error {
+	return errors.New("fake: no MOVE")
+}
+
+func (s *fakeSource) RenameFolder(context.Context, string, string) error {
+	return errors.New("fake: no RENAME")
 }
 
 func (s *fakeSource) Folders(context.Context) ([]cache.FolderInfo, error) {

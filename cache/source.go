@@ -43,6 +43,26 @@ type Source interface {
 	// returns how many it wrote; fewer than n means the body ends there.
 	// It fails unless the part arrived whole; what w took then is void.
 	FetchPart(ctx context.Context, folder string, uidValidity, uid uint32, off, n int64, w io.Writer) (int64, error)
+	// Append adds a message of size bytes read from r to folder, with
+	// INTERNALDATE date (IMAP APPEND; only a writable mount calls it). It
+	// returns the folder's UIDVALIDITY and the new UID when the server
+	// tells them (UIDPLUS), else zeros. A refusal for lack of room fails
+	// with ErrOverQuota, one for the message's size with ErrTooBig. It is
+	// never retried: a message the server may have taken is never sent
+	// twice.
+	Append(ctx context.Context, folder string, r io.Reader, size int64, date time.Time) (uidValidity, uid uint32, err error)
+	// CreateFolder creates a mailbox (IMAP CREATE). One that exists
+	// already fails with an error matching os.ErrExist.
+	CreateFolder(ctx context.Context, name string) error
+	// Expunge removes exactly one message (UID EXPUNGE; only a writable
+	// mount that allows deletes calls it).
+	Expunge(ctx context.Context, folder string, uidValidity, uid uint32) error
+	// DeleteFolder removes an (empty) mailbox (IMAP DELETE).
+	DeleteFolder(ctx context.Context, name string) error
+	// Move moves one message to another folder (UID MOVE).
+	Move(ctx context.Context, folder string, uidValidity, uid uint32, to string) error
+	// RenameFolder renames a mailbox and its subfolders (IMAP RENAME).
+	RenameFolder(ctx context.Context, name, to string) error
 }
 
 // Watcher is a Source that also reports changes as they happen (IMAP
@@ -99,4 +119,11 @@ var (
 	// size than the one shown for its file: the read that found out fails
 	// (the file system was told the new size), the next one succeeds.
 	ErrSizeChanged = errors.New("message size differs from the size the server announced; read the file again")
+	// ErrOverQuota means the server refused a message for lack of room.
+	ErrOverQuota = errors.New("the server refused the message: over quota")
+	// ErrTooBig means the server refused a message for its size.
+	ErrTooBig = errors.New("the server refused the message: too big")
+	// ErrNotMessage means a file written into a folder is not a mail
+	// message (it does not begin with a header field).
+	ErrNotMessage = errors.New("not a mail message (it must begin with a header field such as \"From: ...\")")
 )

@@ -59,6 +59,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !td.selectable {
 		return nil, syscall.ENOENT
 	}
+	if w := d.lookupWritten(name, out); w != nil {
+		return w, 0
+	}
 	stem, format, ok := d.acct.splitName(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -128,6 +131,9 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 // message, so they only change when the folder does.
 func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
 	a.Mode = syscall.S_IFDIR | 0o555
+	if d.acct.rw {
+		a.Mode |= 0o200
+	}
 	a.Ino = dirIno(d.acct.name, d.path)
 	a.Nlink = 2
 	a.Owner = fuse.Owner{Uid: d.acct.m.uid, Gid: d.acct.m.gid}

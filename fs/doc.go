@@ -2,7 +2,8 @@
 // folders as directories and its messages as files, and translates file
 // operations into calls on the cache. It is the only package that imports
 // go-fuse; it never speaks IMAP and keeps no state of its own beyond what
-// the kernel needs.
+// the kernel needs (and, for a file being written, its size and mtime:
+// the data is staged by the cache).
 //
 // # Kernel caches
 //
@@ -23,6 +24,13 @@
 // A lookup never renders a view: a view whose size is not known yet is
 // returned with a zero attribute timeout, so the next stat asks Getattr,
 // which renders it. Plain ls therefore renders nothing.
+//
+// # Writing
+//
+// A writable account (Account.ReadWrite) takes new message files and
+// folders; write.go says how each operation maps to the server. A
+// writable mount keeps OPEN and FLUSH (a message is appended at its
+// close), so it does without zero-message opens.
 //
 // # Names and numbers
 //

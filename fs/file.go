@@ -218,7 +218,7 @@ func (f *fileNode) fill(a *fuse.Attr, msg cache.Msg, size int64) {
 // Open does that, and hands the kernel the cache file (passthrough).
 func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
-		return nil, 0, syscall.EROFS
+		return f.openWrite()
 	}
 	if f.acct.m.noOpen.Load() {
 		return nil, 0, syscall.ENOSYS
@@ -297,13 +297,24 @@ func (r fdResult) Done() {
 }
 
 func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+	if h, ok := fh.(*overwrite); ok {
+		h.release()
+		return 0
+	}
 	fh.(*handle).file.Close()
 	return 0
 }
 
 // Flush has nothing to do for a read-only file: ENOSYS tells the kernel to
-// stop sending it, one request less per close.
+// stop sending it, one request less per close; but not on a writable
+// mount, where files being written need it (write.go).
 func (f *fileNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+	if h, ok := fh.(*overwrite); ok {
+		return h.flush(ctx)
+	}
+	if f.acct.m.rw {
+		return 0
+	}
 	return syscall.ENOSYS
 }
 

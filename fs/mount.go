@@ -54,6 +54,12 @@ type Account struct {
 	Name    string
 	Store   Store
 	Formats []string // extensions shown for every message; default ["eml"]
+	// ReadWrite lets file operations change the server (write.go); the
+	// Store must then also be a Writer. Otherwise writes fail with EROFS.
+	ReadWrite bool
+	// AllowDelete (with ReadWrite) lets rm and rmdir delete messages
+	// (UID EXPUNGE of exactly that message) and empty folders.
+	AllowDelete bool
 }
 
 // Kernel cache lifetimes, set in this one place. Message files never
@@ -79,6 +85,7 @@ type Mount struct {
 	uid, gid uint32
 	accounts []*account
 	single   bool        // one unnamed account, shown at the root
+	rw       bool        // some account is writable (write.go)
 	noOpen   atomic.Bool // the kernel supports zero-message opens
 	fds      *fdCache    // open cache files, for reads without a handle
 }
@@ -89,6 +96,9 @@ type account struct {
 	name    string // its directory; "" when shown at the root
 	store   Store
 	formats []format
+	rw      bool   // file operations change the server (write.go)
+	writer  Writer // store, when rw
+	del     bool   // rm and rmdir delete on the server (rw only)
 	tree    atomic.Pointer[tree]
 	events  chan cache.Change
 }
@@ -107,6 +117,13 @@ func New(dir string, args Args) (*Mount, error) {
 			return nil, err
 		}
 		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, events: make(chan cache.Change, 1024)}
+		if a.ReadWrite {
+			w, ok := a.Store.(Writer)
+			if !ok {
+				return nil, fmt.Errorf("account %q: its store cannot write", a.Name)
+			}
+			acct.rw, acct.writer, acct.del, m.rw = true, w, a.AllowDelete, true
+		}
 		acct.tree.Store(buildTree(a.Store.Folders()))
 		a.Store.OnChange(func(ch cache.Change) {
 			// Notifications are sent from their own goroutine: the change
@@ -137,12 +154,17 @@ func New(dir string, args Args) (*Mount, error) {
 			Debug:         args.Debug,
 		},
 	}
+	if m.rw {
+		opts.MountOptions.Options = []string{"default_permissions"}
+	}
 	server, err := fs.Mount(dir, root, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.server, m.root = server, root.EmbeddedInode()
-	m.noOpen.Store(server.KernelSettings().Flags64()&fuse.CAP_NO_OPEN_SUPPORT != 0)
+	// Without OPEN the kernel sends no FLUSH either, and close is where
+	// a written message is appended: a writable mount does without.
+	m.noOpen.Store(!m.rw && server.KernelSettings().Flags64()&fuse.CAP_NO_OPEN_SUPPORT != 0)
 	for _, a := range m.accounts {
 		go a.notifyLoop()
 	}

@@ -25,7 +25,8 @@ import (
 var errUIDValidity = cache.ErrUIDValidity
 
 // Source is a pool of IMAP connections to one account. It implements
-// cache.Source and only ever reads: mailboxes are opened with EXAMINE and
+// cache.Source and, but for APPEND and CREATE (append.go, sent only for a
+// writable mount), only ever reads: mailboxes are opened with EXAMINE and
 // bodies fetched with BODY.PEEK[], so flags never change.
 type Source struct {
 	cfg Config

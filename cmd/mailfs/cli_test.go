@@ -82,6 +82,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sync", "--workers", "-1"}, "--workers -1 is out of range"},
 		{[]string{"sync", "/home/me/mail"}, `sync takes no arguments, got "/home/me/mail"`},
 		{[]string{"sync", "--demo", "--log-level", "loud"}, `unknown log level "loud"`},
+		{[]string{"mount", "--demo", "--allow-delete", "/tmp/x"}, "--allow-delete needs --read-write"},
 		{[]string{"umount"}, "want exactly one MOUNTPOINT, got 0 arguments"},
 		{[]string{"umount", "--force", "/x"}, "unknown flag --force"},
 		{[]string{"completion"}, "want one shell (bash, zsh, fish), got 0 arguments"},

@@ -41,13 +41,14 @@ import (
 // Config is a loaded, checked config file. Account values already carry
 // the top-level defaults.
 type Config struct {
-	Path     string        // the file read
-	CacheDir string        // base folder of the caches: one subfolder per account; "" for the default
-	Formats  []string      // default files per message
-	Poll     time.Duration // how often to look for new and deleted messages
-	Conns    int           // default IMAP connections per account
-	LogLevel string        // error, warn, info or debug
-	Accounts []Account
+	Path      string        // the file read
+	CacheDir  string        // base folder of the caches: one subfolder per account; "" for the default
+	Formats   []string      // default files per message
+	Poll      time.Duration // how often to look for new and deleted messages
+	Conns     int           // default IMAP connections per account
+	LogLevel  string        // error, warn, info or debug
+	ReadWrite bool          // default of the accounts' read_write
+	Accounts  []Account
 }
 
 // Account is one [[account]] of the config file. Paths are absolute
@@ -75,6 +76,7 @@ type Account struct {
 	Include, Exclude []string  // folder globs (imapsrc.Filter)
 	Since, Before    time.Time // dates (midnight UTC); zero when not set
 	ShowAllMail      bool      // show folders the preset hides (Gmail's All Mail)
+	ReadWrite        bool      // writes through the mount change the server (read_write)
 
 	Line int // line of its [[account]] header in the file; 0 if not known
 }
@@ -95,12 +97,13 @@ const (
 // fileConfig is the file as decoded. Every field is a key users may write;
 // any other key is an error.
 type fileConfig struct {
-	CacheDir string        `toml:"cache_dir,omitempty"`
-	Formats  []string      `toml:"formats,omitempty"`
-	Poll     string        `toml:"poll,omitempty"`
-	Conns    *int          `toml:"conns,omitempty"`
-	LogLevel string        `toml:"log_level,omitempty"`
-	Account  []fileAccount `toml:"account,omitempty"`
+	CacheDir  string        `toml:"cache_dir,omitempty"`
+	Formats   []string      `toml:"formats,omitempty"`
+	Poll      string        `toml:"poll,omitempty"`
+	Conns     *int          `toml:"conns,omitempty"`
+	LogLevel  string        `toml:"log_level,omitempty"`
+	ReadWrite *bool         `toml:"read_write,omitempty"`
+	Account   []fileAccount `toml:"account,omitempty"`
 }
 
 type fileAccount struct {
@@ -124,14 +127,15 @@ type fileAccount struct {
 	Since         *toml.LocalDate `toml:"since,omitempty"`
 	Before        *toml.LocalDate `toml:"before,omitempty"`
 	ShowAllMail   bool            `toml:"show_all_mail,omitempty"`
+	ReadWrite     *bool           `toml:"read_write,omitempty"`
 }
 
 // accountKeys are the keys of an [[account]], for suggestions.
 var accountKeys = []string{"name", "provider", "server", "region", "tls", "tls_ca", "user",
 	"password_cmd", "password_file", "password_env", "oauth_token_cmd", "auth",
-	"cache_dir", "formats", "conns", "include", "exclude", "since", "before", "show_all_mail"}
+	"cache_dir", "formats", "conns", "include", "exclude", "since", "before", "show_all_mail", "read_write"}
 
-var topKeys = []string{"cache_dir", "formats", "poll", "conns", "log_level", "account"}
+var topKeys = []string{"cache_dir", "formats", "poll", "conns", "log_level", "read_write", "account"}
 
 // credentialKeys are the credential sources, of which an account has one.
 var credentialKeys = []string{"password_cmd", "password_file", "password_env", "oauth_token_cmd"}
@@ -268,6 +272,10 @@ func parseConfig(path string, doc []byte) (*Config, *fileConfig, error) {
 		cfg.LogLevel = fc.LogLevel
 	}
 
+	if fc.ReadWrite != nil {
+		cfg.ReadWrite = *fc.ReadWrite
+	}
+
 	seen := map[string]int{} // folded name → line
 	for i, fa := range fc.Account {
 		at := func(key string) int { return lines.line("account", strconv.Itoa(i), key) }
@@ -323,6 +331,10 @@ func (fa fileAccount) account(base string, cfg *Config) Account {
 	}
 	if fa.Conns != nil {
 		a.Conns = *fa.Conns
+	}
+	a.ReadWrite = cfg.ReadWrite
+	if fa.ReadWrite != nil {
+		a.ReadWrite = *fa.ReadWrite
 	}
 	if fa.Since != nil {
 		a.Since = fa.Since.AsTime(time.UTC)

@@ -65,6 +65,11 @@ func TestConfigExample(t *testing.T) {
 			t.Errorf("gmail filter: Folder(%q) = %v, want %v", folder, got, want)
 		}
 	}
+	for _, a := range cfg.Accounts {
+		if a.ReadWrite {
+			t.Errorf("account %q is read-write by default", a.Name)
+		}
+	}
 	gmail.ShowAllMail = true
 	if !gmail.Filter().Folder("[Gmail]/All Mail", '/') {
 		t.Error("show_all_mail does not show All Mail")
@@ -273,5 +278,25 @@ func TestCheckDirName(t *testing.T) {
 		if got := checkDirName(name) == ""; got != ok && name != "" {
 			t.Errorf("checkDirName(%q) = %q, want ok=%v", name, checkDirName(name), ok)
 		}
+	}
+}
+
+// read_write at the top level is every account's default; an account's
+// own value wins.
+func TestConfigReadWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	acct := func(name, extra string) string {
+		return "[[account]]\nname = \"" + name + "\"\nserver = \"x\"\nuser = \"u\"\npassword_cmd = \"x\"\n" + extra
+	}
+	body := "read_write = true\n" + acct("a", "") + acct("b", "read_write = false\n")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Accounts[0].ReadWrite || cfg.Accounts[1].ReadWrite {
+		t.Errorf("read_write: a %v (want true), b %v (want false)", cfg.Accounts[0].ReadWrite, cfg.Accounts[1].ReadWrite)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ Examples:
   mailfs mount --provider gmail --user me@gmail.com --oauth-token-cmd 'oama access me@gmail.com' ~/mail
   mailfs mount --config ~/.config/mailfs/config.toml --formats eml,pdf ~/mail
   mailfs mount --demo /tmp/demo
+  mailfs mount --read-write --config ~/.config/mailfs/config.toml --account new ~/new   # then: rsync -a /backup/mail/ ~/new/
 
 Flags:
 `
@@ -44,6 +46,8 @@ type mountFlags struct {
 	formats, logLevel string
 	poll              time.Duration
 	debugFUSE         bool
+	readWrite         bool
+	allowDelete       bool
 }
 
 func mountCmd(args []string, stdout, stderr io.Writer) error {
@@ -58,6 +62,8 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request")
+	fl.BoolVar(&f.allowDelete, "allow-delete", false, "with --read-write: let rm delete messages (UID EXPUNGE of exactly that message) and rmdir empty folders")
+	fl.BoolVar(&f.readWrite, "read-write", false, "let writes through the mount change the server: new .eml files are appended, mkdir creates folders (default read-only)")
 	pos, err := parseArgs(fl, args, stdout)
 	if err != nil {
 		return err
@@ -76,6 +82,9 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 	accts, cfg, single, err := f.resolve()
 	if err != nil {
 		return err
+	}
+	if f.allowDelete && !f.readWrite && !slices.ContainsFunc(accts, func(a Account) bool { return a.ReadWrite }) {
+		return usagef("--allow-delete needs --read-write (or read_write = true in the config file)")
 	}
 	if cfg != nil { // the file's defaults, unless a flag says otherwise
 		if !set["poll"] && cfg.Poll > 0 {
@@ -97,7 +106,11 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 		if set["formats"] || len(accts[i].Formats) == 0 {
 			accts[i].Formats = formats
 		}
+		if f.readWrite {
+			accts[i].ReadWrite = true
+		}
 	}
+
 	return serve(f, accts, single, pos[0], log)
 }
 
@@ -124,11 +137,11 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 	}()
 	var fsAccts []fs.Account
 	for i, o := range opened {
-		formats := strings.Split(f.formats, ",")
+		formats, rw := strings.Split(f.formats, ","), f.readWrite
 		if i < len(accts) {
-			formats = accts[i].Formats
+			formats, rw = accts[i].Formats, accts[i].ReadWrite
 		}
-		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats})
+		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats, ReadWrite: rw, AllowDelete: rw && f.allowDelete})
 	}
 	m, err := fs.New(mountpoint, fs.Args{Accounts: fsAccts, Log: log, Debug: f.debugFUSE})
 	if err != nil {

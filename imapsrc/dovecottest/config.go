@@ -15,6 +15,8 @@ type config struct {
 	uid, gid      int    // owner of the mail files
 	rootless      bool   // run every process as the current user
 	rawlog        bool   // write a rawlog of every IMAP session
+	quota         bool   // the quota plugin, with the user's limit from the users file
+	maxMailSize   string // quota_max_mail_size, if any
 }
 
 // String renders a complete dovecot.conf for Dovecot 2.3. It includes
@@ -48,6 +50,19 @@ func (c config) String() string {
 	if c.rawlog {
 		p("protocol imap {")
 		p("  rawlog_dir = %s/mail/rawlog", c.dir)
+		p("}")
+	}
+	if c.quota {
+		p("mail_plugins = $mail_plugins quota")
+		p("protocol imap {")
+		p("  mail_plugins = $mail_plugins imap_quota")
+		p("}")
+		p("plugin {")
+		p("  quota = count:User quota")
+		p("  quota_vsizes = yes")
+		if c.maxMailSize != "" {
+			p("  quota_max_mail_size = %s", c.maxMailSize)
+		}
 		p("}")
 	}
 	p("namespace inbox {")

@@ -78,9 +78,16 @@ type Server struct {
 // it fails it: tests must never skip in CI.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options (RawLog is always on).
+func StartWith(t testing.TB, opts Options) *Server {
+	t.Helper()
 	lookPath(t, "dovecot")
 	lookPath(t, "doveadm")
-	s, err := Launch(Options{RawLog: true})
+	opts.RawLog = true
+	s, err := Launch(opts)
 	if err != nil {
 		t.Fatalf("dovecottest: %v", err)
 	}
@@ -427,4 +434,16 @@ func instancePids(instance, service string) []int {
 		}
 	}
 	return pids
+}
+
+// SetQuota changes the storage limit of a server started with a Quota
+// (e.g. "10M"); sessions logged in from then on see it (Kick ends the
+// others). Dovecot looks at the users file at most once a second, so it
+// waits that long.
+func (s *Server) SetQuota(t testing.TB, quota string) {
+	t.Helper()
+	if err := s.writeUsers(quota); err != nil {
+		t.Fatalf("dovecottest: %v", err)
+	}
+	time.Sleep(1100 * time.Millisecond)
 }

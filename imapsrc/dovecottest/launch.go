@@ -18,6 +18,13 @@ type Options struct {
 	// Commands. It writes a copy of all traffic, bodies included, to
 	// disk: benchmarks leave it off. Start turns it on.
 	RawLog bool
+	// Quota, when set (e.g. "1M"), turns on Dovecot's quota plugin with
+	// this storage limit for User: an APPEND beyond it gets NO
+	// [OVERQUOTA]. SetQuota changes it.
+	Quota string
+	// MaxMailSize, when set (e.g. "10k"), makes Dovecot refuse messages
+	// bigger than that (quota_max_mail_size).
+	MaxMailSize string
 }
 
 // ErrNotInstalled is wrapped by Launch's error when dovecot or doveadm is
@@ -86,8 +93,7 @@ func (s *Server) launch(opts Options, rootless bool) error {
 			return err
 		}
 	}
-	users := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::\n", s.User, s.Password, s.uid, s.gid, s.home)
-	if err := os.WriteFile(filepath.Join(s.dir, "users"), []byte(users), 0o644); err != nil {
+	if err := s.writeUsers(opts.Quota); err != nil {
 		return err
 	}
 
@@ -95,7 +101,7 @@ func (s *Server) launch(opts Options, rootless bool) error {
 	// take one before Dovecot binds it: try again with new ports then.
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		cfg := config{dir: s.dir, instance: s.instance, uid: s.uid, gid: s.gid, rootless: rootless, rawlog: opts.RawLog}
+		cfg := config{dir: s.dir, instance: s.instance, uid: s.uid, gid: s.gid, rootless: rootless, rawlog: opts.RawLog, quota: opts.Quota != "" || opts.MaxMailSize != "", maxMailSize: opts.MaxMailSize}
 		ports, perr := freePorts(2)
 		if perr != nil {
 			return perr
@@ -165,4 +171,31 @@ func (s *Server) RunDoveadm(args ...string) (string, error) {
 		return string(out), fmt.Errorf("doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
+}
+
+// writeUsers writes the passwd-file of the one user, with its storage
+// quota if any (a userdb extra field; Dovecot rereads the file when it
+// changes).
+func (s *Server) writeUsers(quota string) error {
+	extra := ""
+	if quota != "" {
+		extra = "userdb_quota_rule=*:storage=" + quota
+	}
+	users := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::%s\n", s.User, s.Password, s.uid, s.gid, s.home, extra)
+	path, tmp := filepath.Join(s.dir, "users"), filepath.Join(s.dir, "users.tmp")
+	if err := os.WriteFile(tmp, []byte(users), 0o644); err != nil {
+		return err
+	}
+	// Dovecot rereads the file when its mtime (in seconds) changes: make
+	// sure it does, also within the same second.
+	if fi, err := os.Stat(path); err == nil {
+		t := time.Now()
+		if !t.After(fi.ModTime().Add(time.Second)) {
+			t = fi.ModTime().Add(time.Second)
+		}
+		if err := os.Chtimes(tmp, t, t); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, path)
 }
