@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,14 +12,17 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"mailfs/imapsrc/dovecottest"
 )
 
 // mountOpts are the choices of one mailfs mount.
 type mountOpts struct {
-	cache   string   // --cache
-	addr    string   // server address; default the Dovecot's
-	formats string   // --formats, "" for the default
-	extra   []string // more flags (--debug-fuse)
+	cache   string              // --cache
+	addr    string              // server address; default the Dovecot's
+	srv     *dovecottest.Server // the account to mount; default b.srv
+	formats string              // --formats, "" for the default
+	extra   []string            // more flags (--debug-fuse)
 }
 
 // mailfsProc is a running `mailfs mount`.
@@ -39,11 +43,9 @@ func (b *bench) mount(o mountOpts) (*mailfsProc, error) {
 	if err := os.MkdirAll(b.mnt, 0o755); err != nil {
 		return nil, err
 	}
-	addr := o.addr
-	if addr == "" {
-		addr = b.srv.Addr
-	}
-	args := []string{"mount", "--server", addr, "--tls", "none", "--user", b.srv.User,
+	srv := cmp.Or(o.srv, b.srv)
+	addr := cmp.Or(o.addr, srv.Addr)
+	args := []string{"mount", "--server", addr, "--tls", "none", "--user", srv.User,
 		"--cache", o.cache, "--poll", "10m", "--log-level", "debug"}
 	if o.formats != "" {
 		args = append(args, "--formats", o.formats)
@@ -63,7 +65,7 @@ func (b *bench) mount(o mountOpts) (*mailfsProc, error) {
 	}
 	defer logf.Close()
 	cmd := exec.Command(b.mailfsBin, args...)
-	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD="+b.srv.Password)
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD="+srv.Password)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	t0 := time.Now()

@@ -32,7 +32,9 @@
 // and warm ls -l of a big folder; needs -big-folder), mem (VmHWM around
 // reading a 50 MB message), profile (a cold and a warm backup again, with
 // a command-counting IMAP proxy, perf if installed, and FUSE request
-// counts from --debug-fuse).
+// counts from --debug-fuse), restore (rsync -a of the local copy into an
+// empty account through a --read-write mount vs mbsync pushing the same
+// messages from its Maildir, Sync Push).
 //
 // Progress goes to stderr, the report to stdout.
 package main
@@ -52,7 +54,7 @@ import (
 	"mailfs/imapsrc/dovecottest"
 )
 
-var allPhases = []string{"cold", "warm", "incr", "grep", "profile", "ls", "mem"}
+var allPhases = []string{"cold", "warm", "incr", "grep", "profile", "ls", "mem", "restore"}
 
 // bench is the state of one benchmark run.
 type bench struct {
@@ -258,7 +260,7 @@ func (b *bench) main(mailfsBin string) int {
 	failed := false
 	phases := map[string]func() error{
 		"cold": b.phaseCold, "warm": b.phaseWarm, "incr": b.phaseIncr, "grep": b.phaseGrep,
-		"profile": b.phaseProfile, "ls": b.phaseLs, "mem": b.phaseMem,
+		"profile": b.phaseProfile, "ls": b.phaseLs, "mem": b.phaseMem, "restore": b.phaseRestore,
 	}
 	for _, name := range allPhases {
 		if !b.only[name] {
