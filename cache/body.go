@@ -468,10 +468,38 @@ func (c *Cache) resize(name string, uv, uid uint32, size int64) error {
 	return nil
 }
 
-// flightGroup lets concurrent callers of the same key share one run.
+// flightGroup lets concurrent callers of the same key share one run. It
+// also runs the cache's background work (spawn), so that closing the
+// cache can wait until nothing writes into it any more.
 type flightGroup struct {
-	mu    sync.Mutex
-	calls map[string]*flight
+	mu     sync.Mutex
+	calls  map[string]*flight
+	closed bool           // no more background work is started
+	bg     sync.WaitGroup // background work running
+}
+
+// spawn runs fn in the background unless the group is closed, and
+// reports whether it did.
+func (g *flightGroup) spawn(fn func()) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.bg.Add(1)
+	go func() {
+		defer g.bg.Done()
+		fn()
+	}()
+	return true
+}
+
+// close starts no more background work and waits for what runs.
+func (g *flightGroup) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.bg.Wait()
 }
 
 type flight struct {
@@ -508,7 +536,9 @@ func (g *flightGroup) finish(key string, fl *flight, err error) {
 func (g *flightGroup) do(ctx context.Context, key string, fn func() error) error {
 	fl := g.claim(key)
 	if fl != nil {
-		go func() { g.finish(key, fl, fn()) }()
+		if !g.spawn(func() { g.finish(key, fl, fn()) }) {
+			g.finish(key, fl, context.Canceled) // the cache is closed
+		}
 	} else {
 		g.mu.Lock()
 		fl = g.calls[key]

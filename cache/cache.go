@@ -119,6 +119,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 // Close stops background work and closes the store.
 func (c *Cache) Close() error {
 	c.cancel()
+	c.flights.close() // downloads end with c.ctx; renders run to their end
 	return c.db.Close()
 }
 

@@ -69,10 +69,12 @@ func (c *Cache) readAhead(name string, m Msg) {
 		f.ahead = q
 	}
 	f.mu.Unlock()
-	go func() {
+	if !c.flights.spawn(func() {
 		defer func() { <-c.aheadSlots }()
 		c.prefetch(c.ctx, name, batch)
-	}()
+	}) {
+		<-c.aheadSlots
+	}
 }
 
 // prefetch downloads the bodies of msgs the cache lacks in one batch,

@@ -172,11 +172,11 @@ func (c *Cache) renderAhead(folder string, m Msg, format string) {
 		if _, known := c.KnownViewSize(folder, n.UIDValidity, n.UID, format); known {
 			continue
 		}
-		if fl := c.flights.claim(c.viewPath(folder, n.UIDValidity, n.UID, format)); fl != nil {
-			go func() {
-				path := c.viewPath(folder, n.UIDValidity, n.UID, format)
-				c.flights.finish(path, fl, c.renderView(folder, n.UIDValidity, n.UID, format, path))
-			}()
+		path := c.viewPath(folder, n.UIDValidity, n.UID, format)
+		if fl := c.flights.claim(path); fl != nil {
+			if !c.flights.spawn(func() { c.flights.finish(path, fl, c.renderView(folder, n.UIDValidity, n.UID, format, path)) }) {
+				c.flights.finish(path, fl, context.Canceled) // the cache is closed
+			}
 		}
 	}
 }
