@@ -158,11 +158,12 @@ type conn struct {
 
 func newConn(c *imapclient.Client, raw *idleConn) *conn {
 	cn := &conn{c: c, raw: raw}
-	raw.onBytes = func() {
+	onBytes := func() {
 		if !cn.useful.Load() {
 			cn.progress()
 		}
 	}
+	raw.onBytes.Store(&onBytes) // go-imap's reader goroutine already reads
 	return cn
 }
 

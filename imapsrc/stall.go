@@ -27,8 +27,8 @@ import (
 // idle time rather than a point in time.
 type idleConn struct {
 	net.Conn
-	idle    atomic.Int64 // nanoseconds allowed between reads; 0: no deadline
-	onBytes func()       // called after every read that brought bytes
+	idle    atomic.Int64           // nanoseconds allowed between reads; 0: no deadline
+	onBytes atomic.Pointer[func()] // called after every read that brought bytes; set once logged in
 }
 
 func (c *idleConn) SetReadDeadline(t time.Time) error {
@@ -54,8 +54,8 @@ func (c *idleConn) Read(b []byte) (int, error) {
 		c.Conn.SetReadDeadline(time.Now().Add(time.Duration(idle)))
 	}
 	n, err := c.Conn.Read(b)
-	if n > 0 && c.onBytes != nil {
-		c.onBytes()
+	if f := c.onBytes.Load(); n > 0 && f != nil {
+		(*f)()
 	}
 	return n, err
 }
