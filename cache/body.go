@@ -165,24 +165,21 @@ func (c *Cache) removeFiles(folder string, uv uint32, uids []uint32) {
 
 // openBodyFile opens path if it holds m's body (see bodyFileOK).
 func openBodyFile(path string, m Msg) (*os.File, bool) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, false
-	}
-	if fi, err := file.Stat(); err != nil || !bodyFileOK(fi, m) {
-		file.Close()
-		return nil, false
-	}
-	return file, true
+	return openIf(path, func(fi fs.FileInfo) bool { return bodyFileOK(fi, m) })
 }
 
 // openSized opens path if it holds exactly size bytes.
 func openSized(path string, size int64) (*os.File, bool) {
+	return openIf(path, func(fi fs.FileInfo) bool { return fi.Size() == size })
+}
+
+// openIf opens path if the file it holds passes ok.
+func openIf(path string, ok func(fs.FileInfo) bool) (*os.File, bool) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, false
 	}
-	if fi, err := file.Stat(); err != nil || fi.Size() != size {
+	if fi, err := file.Stat(); err != nil || !ok(fi) {
 		file.Close()
 		return nil, false
 	}

@@ -21,13 +21,8 @@ func (s *Source) Expunge(ctx context.Context, folder string, uidValidity, uid ui
 		if !caps.Has(imap.CapUIDPlus) && !caps.Has(imap.CapIMAP4rev2) {
 			return errors.New("the server lacks UIDPLUS: mailfs deletes only with UID EXPUNGE, which removes nothing but the message asked for")
 		}
-		cn.selected, cn.uidValidity = "", 0
-		data, err := cn.c.Select(folder, nil).Wait()
-		if err != nil {
-			return mapNo(err, folder)
-		}
-		if data.UIDValidity != uidValidity {
-			return fmt.Errorf("%q: %w", folder, errUIDValidity)
+		if err := cn.selectWritable(folder, uidValidity); err != nil {
+			return err
 		}
 		set := imap.UIDSetNum(imap.UID(uid))
 		store := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
@@ -44,11 +39,8 @@ func (s *Source) Expunge(ctx context.Context, folder string, uidValidity, uid ui
 // DeleteFolder implements cache.Source (DELETE).
 func (s *Source) DeleteFolder(ctx context.Context, name string) error {
 	return s.run(ctx, "delete", "", 1, func(cn *conn) error {
-		if cn.selected == name {
-			cn.selected, cn.uidValidity = "", 0
-			if err := cn.c.Unselect().Wait(); err != nil {
-				return err
-			}
+		if err := cn.leave(name); err != nil {
+			return err
 		}
 		if err := cn.c.Delete(name).Wait(); err != nil {
 			return fmt.Errorf("delete %q: %w", name, mapNo(err, name))
@@ -66,13 +58,8 @@ func (s *Source) Move(ctx context.Context, folder string, uidValidity, uid uint3
 		if !caps.Has(imap.CapMove) && !caps.Has(imap.CapUIDPlus) && !caps.Has(imap.CapIMAP4rev2) {
 			return errors.New("the server lacks MOVE and UIDPLUS: mailfs moves only what it can move exactly")
 		}
-		cn.selected, cn.uidValidity = "", 0
-		data, err := cn.c.Select(folder, nil).Wait()
-		if err != nil {
-			return mapNo(err, folder)
-		}
-		if data.UIDValidity != uidValidity {
-			return fmt.Errorf("%q: %w", folder, errUIDValidity)
+		if err := cn.selectWritable(folder, uidValidity); err != nil {
+			return err
 		}
 		if _, err := cn.c.Move(imap.UIDSetNum(imap.UID(uid)), to).Wait(); err != nil {
 			return fmt.Errorf("move %q UID %d to %q: %w", folder, uid, to, err)
@@ -84,11 +71,8 @@ func (s *Source) Move(ctx context.Context, folder string, uidValidity, uid uint3
 // RenameFolder implements cache.Source (RENAME; its subfolders go with it).
 func (s *Source) RenameFolder(ctx context.Context, name, to string) error {
 	return s.run(ctx, "rename", "", 1, func(cn *conn) error {
-		if cn.selected == name {
-			cn.selected, cn.uidValidity = "", 0
-			if err := cn.c.Unselect().Wait(); err != nil {
-				return err
-			}
+		if err := cn.leave(name); err != nil {
+			return err
 		}
 		err := cn.c.Rename(name, to, nil).Wait()
 		var ie *imap.Error
@@ -100,4 +84,29 @@ func (s *Source) RenameFolder(ctx context.Context, name, to string) error {
 		}
 		return nil
 	})
+}
+
+// selectWritable selects folder read-write (SELECT) and checks its
+// UIDVALIDITY. The pool then no longer counts the folder as selected, so
+// the next read EXAMINEs it again.
+func (cn *conn) selectWritable(folder string, uidValidity uint32) error {
+	cn.selected, cn.uidValidity = "", 0
+	data, err := cn.c.Select(folder, nil).Wait()
+	if err != nil {
+		return mapNo(err, folder)
+	}
+	if data.UIDValidity != uidValidity {
+		return fmt.Errorf("%q: %w", folder, errUIDValidity)
+	}
+	return nil
+}
+
+// leave unselects folder if it is the one selected, before the folder
+// itself is deleted or renamed.
+func (cn *conn) leave(folder string) error {
+	if cn.selected != folder {
+		return nil
+	}
+	cn.selected, cn.uidValidity = "", 0
+	return cn.c.Unselect().Wait()
 }
