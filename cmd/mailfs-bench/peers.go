@@ -7,13 +7,26 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"mailfs/imapsrc/dovecottest"
 )
 
 // mbsyncConfig writes an mbsync config that pulls the whole account into
 // dir (a fresh Maildir tree) and returns its path. Without fsync it sets
 // `FSync no`, the fastest mbsync can store mail.
 func (b *bench) mbsyncConfig(dir string, fsync bool) (string, error) {
-	host, port, _ := net.SplitHostPort(b.srv.Addr)
+	name := "mbsyncrc-fsync"
+	if !fsync {
+		name = "mbsyncrc-nofsync"
+	}
+	return b.writeMbsyncConfig(name, b.srv, dir, fsync, "Pull", "Near")
+}
+
+// writeMbsyncConfig writes the mbsync config name for one channel between
+// srv and the Maildir tree dir, syncing in direction (Pull or Push) and
+// creating folders on side (Near or Far), and returns its path.
+func (b *bench) writeMbsyncConfig(name string, srv *dovecottest.Server, dir string, fsync bool, direction, side string) (string, error) {
+	host, port, _ := net.SplitHostPort(srv.Addr)
 	var c strings.Builder
 	if !fsync {
 		c.WriteString("FSync no\n\n")
@@ -38,14 +51,10 @@ Channel all
 Far :server:
 Near :local:
 Patterns *
-Create Near
-Sync Pull
+Create %s
+Sync %s
 SyncState *
-`, host, port, b.srv.User, b.srv.Password, dir, dir)
-	name := "mbsyncrc-fsync"
-	if !fsync {
-		name = "mbsyncrc-nofsync"
-	}
+`, host, port, srv.User, srv.Password, dir, dir, side, direction)
 	path := filepath.Join(b.work, name)
 	return path, os.WriteFile(path, []byte(c.String()), 0o600)
 }

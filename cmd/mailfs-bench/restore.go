@@ -72,7 +72,7 @@ func (b *bench) phaseRestore() error {
 				return err
 			}
 			defer dst.Close()
-			conf, err := b.mbsyncPushConfig(dst, maildir)
+			conf, err := b.writeMbsyncConfig("mbsyncrc-push", dst, maildir, false, "Push", "Far")
 			if err != nil {
 				return err
 			}
@@ -108,39 +108,6 @@ func removeSyncState(dir string) {
 		}
 		return nil
 	})
-}
-
-// mbsyncPushConfig writes an mbsync config that pushes maildir into dst.
-func (b *bench) mbsyncPushConfig(dst *dovecottest.Server, maildir string) (string, error) {
-	host, port, _ := strings.Cut(dst.Addr, ":")
-	conf := fmt.Sprintf(`FSync no
-
-IMAPAccount restore
-Host %s
-Port %s
-User %s
-Pass %s
-SSLType None
-AuthMechs LOGIN
-
-IMAPStore server
-Account restore
-
-MaildirStore local
-Path %s/
-Inbox %s/INBOX
-SubFolders Verbatim
-
-Channel all
-Far :server:
-Near :local:
-Patterns *
-Create Far
-Sync Push
-SyncState *
-`, host, port, dst.User, dst.Password, maildir, maildir)
-	path := filepath.Join(b.work, "mbsyncrc-push")
-	return path, os.WriteFile(path, []byte(conf), 0o600)
 }
 
 // checkRestored checks that dst holds as many messages as the corpus.
