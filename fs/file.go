@@ -121,12 +121,7 @@ func (f *fileNode) verifyLinks(ctx context.Context) error {
 			if d.folder == "" {
 				continue
 			}
-			dir := a.top()
-			for _, name := range splitPath(path) {
-				if dir != nil {
-					dir = dir.GetChild(name)
-				}
-			}
+			dir := a.dirInode(path)
 			if dir == nil {
 				continue
 			}

@@ -262,17 +262,21 @@ func (a *account) relinked(ch cache.Change) {
 func (a *account) folderInode(folder string) *fs.Inode {
 	t := a.tree.Load()
 	for path, d := range t.dirs {
-		if d.folder != folder {
-			continue
+		if d.folder == folder {
+			return a.dirInode(path)
 		}
-		n := a.top()
-		for _, name := range splitPath(path) {
-			if n == nil {
-				return nil
-			}
-			n = n.GetChild(name)
-		}
-		return n
 	}
 	return nil
+}
+
+// dirInode finds the directory inode the kernel knows at path, if any.
+func (a *account) dirInode(path string) *fs.Inode {
+	n := a.top()
+	for _, name := range splitPath(path) {
+		if n == nil {
+			return nil
+		}
+		n = n.GetChild(name)
+	}
+	return n
 }
