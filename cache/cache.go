@@ -30,6 +30,7 @@ type Change struct {
 	Added   []Msg
 	Removed []Msg
 	Resized []Msg // size corrected after the body was fetched
+	Flags   bool  // some message's flags changed (the flags file, flags.go)
 	// Rebound are names that now show another copy of the same message
 	// (another UID, after the server renumbered the folder or expunged an
 	// earlier duplicate): same name, size and identity, but the kernel
@@ -76,6 +77,11 @@ type folder struct {
 	synced bool  // synced with the server since the mount
 	msgs   []Msg // by UID; subjects and Message-IDs stay in the store
 	byStem map[string]int
+	// syncedAt is when the last sync with the server ended.
+	syncedAt time.Time
+
+	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
+	flags   folderFlags // guarded by mu
 
 	// Read-ahead state (readahead.go), reset by publish.
 	order   []int32 // indices of msgs in name order, computed on demand
@@ -337,6 +343,7 @@ func (f *folder) publish(msgs []Msg) {
 	f.mu.Lock()
 	f.msgs, f.byStem, f.loaded = msgs, byStem, true
 	f.order, f.rank = nil, nil
+	f.flags.file = nil
 	f.mu.Unlock()
 }
 

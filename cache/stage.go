@@ -88,14 +88,15 @@ func removeStaleStaging(dir string) {
 	}
 }
 
-// Commit appends a staged message to folder with INTERNALDATE date, unless
-// the folder holds the same bytes already; then it appends nothing and
-// succeeds. It takes s over: on success the staged data is dropped; when
+// Commit appends a staged message written as stem to folder with
+// INTERNALDATE date, and with the flags a flags file gave stem (see
+// SetFlags), unless the folder holds the same bytes already; then it
+// appends nothing and succeeds. It takes s over: on success the staged data is dropped; when
 // the server refuses the message (or cannot be reached) the data is kept
 // in staging/kept and the error says where. A file that is not a message
 // fails with ErrNotMessage and is dropped. After an append the folder is
 // synced, so the new message shows under its own name.
-func (c *Cache) Commit(ctx context.Context, folder string, s *Staged, date time.Time) error {
+func (c *Cache) Commit(ctx context.Context, folder, stem string, s *Staged, date time.Time) error {
 	defer s.Discard()
 	size, err := s.Size()
 	if err != nil {
@@ -127,12 +128,22 @@ func (c *Cache) Commit(ctx context.Context, folder string, s *Staged, date time.
 		os.Remove(kept)
 		return nil
 	}
-	uv, uid, err := c.src.Append(ctx, folder, io.NewSectionReader(s.f, 0, size), size, date)
+	f, err := c.folder(folder)
 	if err != nil {
+		return err
+	}
+	flags := f.takePending(stem)
+	uv, uid, err := c.src.Append(ctx, folder, io.NewSectionReader(s.f, 0, size), size, date, flags)
+	if err != nil {
+		f.mu.Lock()
+		if f.flags.pending != nil {
+			f.flags.pending[stem] = flags // for the rerun
+		}
+		f.mu.Unlock()
 		return c.keep(folder, s, sum, date, err)
 	}
 	os.Remove(kept)
-	c.log.Info("appended", "folder", folder, "size", size, "date", date.UTC().Format(time.RFC3339), "uidvalidity", uv, "uid", uid)
+	c.log.Info("appended", "folder", folder, "size", size, "date", date.UTC().Format(time.RFC3339), "flags", strings.Join(flags, " "), "uidvalidity", uv, "uid", uid)
 	if _, err := c.sync(ctx, folder, nil, false); err != nil {
 		c.log.Warn("sync after append", "folder", folder, "err", err) // the next poll shows it
 	}

@@ -190,7 +190,7 @@ func (s *Source) Status(ctx context.Context, folder string) (cache.Status, error
 	var st cache.Status
 	err := s.do(ctx, "status", "", func(cn *conn) error {
 		noop := cn.refresh()
-		data, err := cn.c.Status(folder, statusOptions).Wait()
+		data, err := cn.c.Status(folder, cn.statusOptions()).Wait()
 		if err == nil {
 			err = noop()
 		}
@@ -211,7 +211,7 @@ func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cac
 		noop := cn.refresh()
 		cmds := make([]*imapclient.StatusCommand, len(folders))
 		for i, f := range folders {
-			cmds[i] = cn.c.Status(f, statusOptions)
+			cmds[i] = cn.c.Status(f, cn.statusOptions())
 		}
 		for i, cmd := range cmds {
 			data, err := cmd.Wait()
@@ -228,10 +228,14 @@ func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cac
 	return out, err
 }
 
-var statusOptions = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}
+// statusOptions asks for the counters, and for HIGHESTMODSEQ where the
+// server has CONDSTORE: it tells when flags changed.
+func (cn *conn) statusOptions() *imap.StatusOptions {
+	return &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, HighestModSeq: cn.c.Caps().Has(imap.CapCondStore)}
+}
 
 func statusOf(data *imap.StatusData) cache.Status {
-	st := cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext)}
+	st := cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext), HighestModSeq: data.HighestModSeq}
 	if data.NumMessages != nil {
 		st.Messages = *data.NumMessages
 	}
