@@ -173,8 +173,8 @@ func sectionName(s *imap.FetchItemBodySection) string {
 
 // fetched is what collect read of one message of a FETCH response.
 type fetched struct {
-	uid  imap.UID
-	size int64
+	uid   imap.UID
+	size  int64
 	date  time.Time
 	flags []imap.Flag
 	body  []byte // the one body section asked for; nil if none came

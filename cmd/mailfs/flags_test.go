@@ -7,10 +7,10 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os/exec"
-	"regexp"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
