@@ -77,8 +77,10 @@ type folder struct {
 	synced bool  // synced with the server since the mount
 	msgs   []Msg // by UID; subjects and Message-IDs stay in the store
 	byStem map[string]int
-	// syncedAt is when the last sync with the server ended.
+	// syncedAt is when the last sync with the server ended (or a
+	// commit added a message, see insert).
 	syncedAt time.Time
+	unsaved  []Meta // inserted, not yet in the store (saveUnsaved)
 
 	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
 	flags   folderFlags // guarded by mu

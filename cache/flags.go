@@ -51,9 +51,10 @@ const FlagsName = ".mailfs-flags"
 const flagsHeader = "# mailfs flags: one line per message, its file name without .eml, a TAB, then its IMAP flags.\n" +
 	"# Written into a folder of a writable mailfs mount, it sets those flags (see the README).\n"
 
-// flagsFresh is how long flags fetched from a server without CONDSTORE
-// are used, and how long a folder's STATUS is trusted for them.
-const flagsFresh = time.Second
+// freshFor is how long a folder's listing and flags are taken as they
+// are, without asking the server: flags fetched from a server without
+// CONDSTORE, a STATUS for the flags file, a listing for a commit.
+const freshFor = time.Second
 
 // ErrNotFlags means a file written as FlagsName is not a flags file.
 var ErrNotFlags = errors.New("not a mailfs flags file")
@@ -93,7 +94,7 @@ func (c *Cache) refreshFlags(ctx context.Context, f *folder) error {
 	f.flagsMu.Lock()
 	defer f.flagsMu.Unlock()
 	f.mu.Lock()
-	recent := time.Since(f.syncedAt) < flagsFresh
+	recent := time.Since(f.syncedAt) < freshFor
 	f.mu.Unlock()
 	if !recent {
 		if _, err := c.Sync(ctx, f.info.Name); err != nil {
@@ -107,7 +108,7 @@ func (c *Cache) refreshFlags(ctx context.Context, f *folder) error {
 	switch {
 	case known && st.HighestModSeq != 0 && st.HighestModSeq == ff.modSeq:
 		return nil
-	case known && st.HighestModSeq == 0 && time.Since(ff.fetched) < flagsFresh:
+	case known && st.HighestModSeq == 0 && time.Since(ff.fetched) < freshFor:
 		return nil
 	}
 	since := uint64(0)
@@ -126,11 +127,12 @@ func (c *Cache) refreshFlags(ctx context.Context, f *folder) error {
 	if f.status.UIDValidity != st.UIDValidity {
 		return nil // renumbered meanwhile: the next look asks again
 	}
-	if since != 0 {
-		for uid, fl := range f.flags.byUID {
-			if _, ok := got[uid]; !ok {
-				got[uid] = fl
-			}
+	// Flags not fetched are kept: unchanged since (CHANGEDSINCE), or of a
+	// message appended meanwhile (insert). Those of expunged messages are
+	// never shown (makeFlagsFile goes by the listing).
+	for uid, fl := range f.flags.byUID {
+		if _, ok := got[uid]; !ok {
+			got[uid] = fl
 		}
 	}
 	f.flags.byUID, f.flags.modSeq, f.flags.fetched, f.flags.file = got, st.HighestModSeq, time.Now(), nil

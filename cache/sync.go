@@ -43,6 +43,7 @@ func (c *Cache) sync(ctx context.Context, name string, st *Status, thorough bool
 }
 
 func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorough bool) (bool, error) {
+	c.saveUnsaved(f) // the store must hold what the listing shows
 	f.mu.Lock()
 	info, old, oldMsgs, wasSynced := f.info, f.status, f.msgs, f.synced
 	f.mu.Unlock()

@@ -1,8 +1,6 @@
 package imapsrc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +12,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode subjects in every charset people send
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 
 	"mailfs/cache"
 )
@@ -330,7 +325,7 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 			fn(*held)
 		}
 		m := cache.Meta{UID: uint32(buf.uid), Size: buf.size, Date: buf.date}
-		m.Subject, m.MessageID = parseMetaHeader(buf.body)
+		m.Subject, m.MessageID = cache.ParseMetaHeader(buf.body)
 		held = &m
 	}
 	if err := cmd.Close(); err != nil {
@@ -340,22 +335,6 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 		fn(*held)
 	}
 	return nil
-}
-
-// parseMetaHeader decodes the subject and message ID from fetched header
-// fields. A broken header gives what could be read, never an error.
-func parseMetaHeader(raw []byte) (subject, id string) {
-	raw = append(raw, "\r\n"...)
-	// A reader sized to the header: the default 4 KiB buffer per message
-	// is most of the garbage of listing a big folder.
-	h, _ := textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
-	mh := mail.Header{Header: message.Header{Header: h}}
-	subject, err := mh.Subject()
-	if err != nil {
-		subject = mh.Get("Subject")
-	}
-	id = strings.Trim(strings.TrimSpace(mh.Get("Message-Id")), "<>")
-	return subject, id
 }
 
 // UIDs implements cache.Source.

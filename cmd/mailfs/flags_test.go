@@ -112,7 +112,14 @@ func TestFlagsTravelWithRsync(t *testing.T) {
 	// Nothing to do the second time: the restored account's flags file is
 	// the backup's, to the byte and the nanosecond.
 	if n := transferred(t, backup+"/", rw.dir+"/"); n != 0 {
-		t.Errorf("the second restore transferred %d files, want 0\n%s", n, rw.logs)
+		for _, f := range sample.Folders() {
+			a, _ := os.ReadFile(filepath.Join(backup, f, ".mailfs-flags"))
+			b, _ := os.ReadFile(filepath.Join(rw.dir, f, ".mailfs-flags"))
+			if !bytes.Equal(a, b) {
+				t.Logf("%s: backup\n%s\nrestored\n%s", f, a, b)
+			}
+		}
+		t.Errorf("the second restore transferred %d files, want 0", n)
 	}
 
 	// A flag changed on the server shows without a remount, and changes
