@@ -27,4 +27,3 @@ func ParseMetaHeader(raw []byte) (subject, id string) {
 	id = strings.Trim(strings.TrimSpace(mh.Get("Message-Id")), "<>")
 	return subject, id
 }
-
