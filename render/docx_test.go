@@ -347,3 +347,21 @@ func TestDOCXWriteError(t *testing.T) {
 		t.Error("write error not returned")
 	}
 }
+
+// FuzzDOCX: whatever the message, the .docx is a zip whose parts are
+// well-formed XML with their content types and relationships in place.
+func FuzzDOCX(f *testing.F) {
+	for _, raw := range readCorpus(f) {
+		if len(raw) < 64<<10 {
+			f.Add(raw)
+		}
+	}
+	f.Add(richMessage())
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var b bytes.Buffer
+		if err := buildDOCX(&b, parse, raw); err != nil {
+			t.Fatal(err)
+		}
+		checkPackage(t, openDOCX(t, b.Bytes()))
+	})
+}
