@@ -80,12 +80,22 @@ func classify(name string) (writeKind, bool) {
 		return kindFlags, true
 	case len(name) > len(".eml") && strings.HasSuffix(name, ".eml"):
 		return kindMessage, true
-	case strings.HasSuffix(name, ".html"), strings.HasSuffix(name, ".pdf"), strings.HasSuffix(name, ".txt"):
+	case isViewName(name):
 		return kindView, true
 	case strings.HasPrefix(name, "."):
 		return kindTemp, true
 	}
 	return 0, false
+}
+
+// isViewName reports a name ending in the extension of a rendered view.
+func isViewName(name string) bool {
+	for _, f := range allFormats {
+		if f.id != emlFormat && strings.HasSuffix(name, "."+f.ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Inode numbers of written files: 1 | 7 (a format no message file uses)

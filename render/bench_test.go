@@ -79,6 +79,9 @@ func FuzzRender(f *testing.F) {
 		if _, err := buildPDF(parse, raw, Options{}); err != nil {
 			t.Fatalf("pdf: %v", err)
 		}
+		if err := buildDOCX(io.Discard, parse, raw); err != nil {
+			t.Fatalf("docx: %v", err)
+		}
 	})
 }
 
@@ -150,6 +153,20 @@ func benchOne(b *testing.B, raw []byte, fn func([]byte) error) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func BenchmarkDOCX(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return DOCX(raw, io.Discard) })
+}
+
+func BenchmarkTypicalDOCX(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return DOCX(raw, io.Discard) })
+}
+
+// BenchmarkRichDOCX is the newsletter of docx_test.go: tables, lists and
+// three images.
+func BenchmarkRichDOCX(b *testing.B) {
+	benchOne(b, richMessage(), func(raw []byte) error { return DOCX(raw, io.Discard) })
 }
 
 func BenchmarkTypicalPDF(b *testing.B) {
