@@ -31,10 +31,10 @@ import (
 //   - the folder's flags file (cache.FlagsName), written in place or
 //     renamed to, sets the flags of the messages it names, and of those
 //     appended later under those names (cache.SetFlags);
-//   - NAME.html, .pdf and .txt are accepted and dropped (views are made
-//     from the messages); a name starting with "." is a temporary file,
-//     dropped (and logged) if never renamed; any other name is refused
-//     with EINVAL;
+//   - NAME.html, .pdf, .txt and the other views are accepted and dropped
+//     (views are made from the messages); a name starting with "." is a
+//     temporary file, dropped (and logged) if never renamed; any other
+//     name is refused with EINVAL;
 //   - mkdir creates a folder; mv of a NAME.eml to another folder moves
 //     the message (UID MOVE), mv of a folder renames it (RENAME); rm and
 //     rmdir fail with EPERM, except that with AllowDelete rm of a NAME.eml
@@ -80,12 +80,23 @@ func classify(name string) (writeKind, bool) {
 		return kindFlags, true
 	case len(name) > len(".eml") && strings.HasSuffix(name, ".eml"):
 		return kindMessage, true
-	case strings.HasSuffix(name, ".html"), strings.HasSuffix(name, ".pdf"), strings.HasSuffix(name, ".txt"):
+	case isViewName(name):
 		return kindView, true
 	case strings.HasPrefix(name, "."):
 		return kindTemp, true
 	}
 	return 0, false
+}
+
+// isViewName tells whether name ends in the extension of a view (any
+// format but eml).
+func isViewName(name string) bool {
+	for _, f := range allFormats {
+		if f.id != emlFormat && strings.HasSuffix(name, "."+f.ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Inode numbers of written files: 1 | 7 (a format no message file uses)
