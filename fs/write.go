@@ -31,10 +31,10 @@ import (
 //   - the folder's flags file (cache.FlagsName), written in place or
 //     renamed to, sets the flags of the messages it names, and of those
 //     appended later under those names (cache.SetFlags);
-//   - NAME.html, .pdf and .txt are accepted and dropped (views are made
-//     from the messages); a name starting with "." is a temporary file,
-//     dropped (and logged) if never renamed; any other name is refused
-//     with EINVAL;
+//   - NAME.html, .pdf, .txt and the other views are accepted and dropped
+//     (views are made from the messages); a name starting with "." is a
+//     temporary file, dropped (and logged) if never renamed; any other
+//     name is refused with EINVAL;
 //   - mkdir creates a folder; mv of a NAME.eml to another folder moves
 //     the message (UID MOVE), mv of a folder renames it (RENAME); rm and
 //     rmdir fail with EPERM, except that with AllowDelete rm of a NAME.eml
@@ -88,7 +88,8 @@ func classify(name string) (writeKind, bool) {
 	return 0, false
 }
 
-// isViewName reports a name ending in the extension of a rendered view.
+// isViewName tells whether name ends in the extension of a view (any
+// format but eml).
 func isViewName(name string) bool {
 	for _, f := range allFormats {
 		if f.id != emlFormat && strings.HasSuffix(name, "."+f.ext) {

@@ -15,6 +15,7 @@ func TestClassify(t *testing.T) {
 		"x.html":                       kindView,
 		"x.pdf":                        kindView,
 		"x.txt":                        kindView,
+		"x.mht":                        kindView,
 		"x.docx":                       kindView,
 	} {
 		if got, ok := classify(name); !ok || got != want {

@@ -75,7 +75,9 @@ func FuzzRender(f *testing.F) {
 		var b bytes.Buffer
 		writeText(&b, m)
 		b.Reset()
-		writeMessageHTML(&b, m)
+		p := &page{b: &b, csp: htmlCSP, image: dataURI}
+		p.head(m)
+		p.body(m)
 		if _, err := buildPDF(parse, raw, Options{}); err != nil {
 			t.Fatalf("pdf: %v", err)
 		}
@@ -122,6 +124,10 @@ func BenchmarkPDFExtraFonts(b *testing.B) {
 
 func BenchmarkHTML(b *testing.B) {
 	benchCorpus(b, func(raw []byte) error { return HTML(raw, io.Discard) })
+}
+
+func BenchmarkMHT(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return MHT(raw, io.Discard) })
 }
 
 func BenchmarkText(b *testing.B) {
@@ -175,6 +181,10 @@ func BenchmarkTypicalPDF(b *testing.B) {
 
 func BenchmarkTypicalHTML(b *testing.B) {
 	benchOne(b, typicalMessage(), func(raw []byte) error { return HTML(raw, io.Discard) })
+}
+
+func BenchmarkTypicalMHT(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return MHT(raw, io.Discard) })
 }
 
 func BenchmarkTypicalText(b *testing.B) {

@@ -1,5 +1,5 @@
 // Package render turns the raw bytes of one mail message into the views
-// mailfs shows beside the .eml: .html, .txt, .pdf and .docx.
+// mailfs shows beside the .eml: .html, .txt, .pdf, .mht and .docx.
 //
 // The renderers are pure functions of the message bytes: no I/O (except
 // SystemFonts, a helper for the caller), no network, no clock, no
@@ -33,13 +33,54 @@
 //
 // # HTML
 //
-// The HTML body is sanitised with a small allowlist over golang.org/x/net/html
-// (sanitize.go) rather than bluemonday, whose UGC policy keeps remote
-// images and which would need as much configuration as the allowlist
-// itself: no scripts, event handlers, forms, frames, objects, meta refresh,
-// remote images or CSS url()s; cid: images become data: URIs. A
-// Content-Security-Policy meta tag (default-src 'none'; img-src data:;
-// style-src 'unsafe-inline') backs this up.
+// The page's header block (subject, From, To, Cc, Date, attachment list),
+// its notices and plain-text bodies are mailfs's own markup; each HTML body
+// of the message is a document of its own in a sandboxed frame
+// (<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc=…>:
+// no scripts, an opaque origin; a clicked link opens in an ordinary new
+// tab). The message's CSS applies inside its frame only, and a fixed or
+// sticky element is fixed to the frame, so the message cannot hide, move,
+// cover or restyle the header block, however its CSS is written: scoping
+// the message's selectors to a container instead would need a CSS parser
+// that gets every trick (:root, :has(), @scope, unbalanced braces, negative
+// margins, transforms) right. The srcdoc attribute is escaped like any
+// attribute value, so no "</iframe>" or quote in the message can end it.
+//
+// Without scripts a frame cannot take the height of its content. Rather
+// than guess one, the page is a column as tall as the window: the header
+// block on top (at most half of it; a long To: list scrolls within its
+// row), then a pane that scrolls, in which a frame is exactly as tall as
+// the pane. A message with one HTML body thus reads like a mail client's
+// reading pane, with one scroll bar, the real header always in view; a
+// short message leaves white space below, as mail clients do. (A tall fixed
+// height would leave the real header off screen and a second scroll bar on
+// the page; a height estimated from the text is wrong for most newsletters.)
+// When printed, the page flows and a frame is one page tall; the .pdf is
+// the view for printing.
+//
+// Inside its frame the body is sanitised with a small allowlist over
+// golang.org/x/net/html (sanitize.go) rather than bluemonday, whose UGC
+// policy keeps remote images and which would need as much configuration
+// as the allowlist itself: no scripts, event handlers, forms, frames,
+// objects, meta refresh, remote images or CSS url()s; cid: and base64
+// data: images are shown from data: URIs (never SVG). A
+// Content-Security-Policy (default-src 'none'; img-src data:; style-src
+// 'unsafe-inline') in the page, inherited by the frames and repeated at the
+// top of each frame's document, backs this up.
+//
+// # MHT
+//
+// The .mht (mht.go) is RFC 2557 MHTML: a multipart/related whose root part
+// is the same page, and whose other parts are the images it shows, each
+// with a Content-Location under http://mailfs.invalid/ (a domain that never
+// resolves) which the page uses as the image's URL, instead of a data: URI.
+// The body frames stay srcdoc frames: Chromium resolves the images of a
+// srcdoc frame from the archive like those of the root (checked with
+// headless Chromium, which opens the file offline), so the .mht has the
+// same protection of the header block as the .html. The root is
+// quoted-printable and the images base64 in lines of 76, as Chromium and
+// Word write them; the boundary is derived from a SHA-256 of the parts, so
+// the bytes are deterministic and no part can contain it.
 //
 // # PDF and fonts
 //
@@ -126,13 +167,13 @@
 // per document (about 1 ms per Go font) and compresses each page with a
 // fresh zlib writer, which together dominate a PDF's time: an ordinary
 // message takes about 5 ms for the PDF, about 3 ms for the DOCX (most of
-// it parsing the message) and well under 1 ms for HTML or TXT on one core
-// (see the benchmarks in bench_test.go).
+// it parsing the message) and well under 1 ms for HTML, MHT or TXT on one
+// core (see the benchmarks in bench_test.go).
 package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 1
+const Version = 2
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -22,6 +22,7 @@ func TestDump(t *testing.T) {
 		for ext, fn := range map[string]func(*os.File) error{
 			".html": func(w *os.File) error { return HTML(raw, w) },
 			".txt":  func(w *os.File) error { return Text(raw, w) },
+			".mht":  func(w *os.File) error { return MHT(raw, w) },
 			".pdf":  func(w *os.File) error { return PDF(raw, w, opt) },
 			".docx": func(w *os.File) error { return DOCX(raw, w) },
 		} {

@@ -565,15 +565,15 @@ func TestOutageAndExpungedMessage(t *testing.T) {
 }
 
 // TestRenderedViews mounts with every format: plain ls renders nothing,
-// sizes are exact, rsync copies valid PDFs, safe HTML and DOCX packages
-// that hold the body text, and a remount renders nothing again.
+// sizes are exact, rsync copies valid PDFs, safe HTML and MHTML, DOCX
+// packages that hold the body text, and a remount renders nothing again.
 func TestRenderedViews(t *testing.T) {
 	needTool(t, "rsync")
 	needTool(t, "qpdf")
 	needTool(t, "pdftotext")
 	srv := seed(t)
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,docx")
+	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx")
 	rendered := func(m *mounted) int { return strings.Count(m.logs.String(), `msg=rendered`) }
 
 	ls := exec.Command("ls", filepath.Join(m.dir, "INBOX"))
@@ -585,7 +585,7 @@ func TestRenderedViews(t *testing.T) {
 	if n := rendered(m); n != 0 {
 		t.Errorf("plain ls rendered %d files", n)
 	}
-	for _, ext := range []string{".eml", ".html", ".pdf", ".txt", ".docx"} {
+	for _, ext := range []string{".eml", ".html", ".pdf", ".txt", ".mht", ".docx"} {
 		found := false
 		for _, n := range names {
 			found = found || strings.HasSuffix(n, ext)
@@ -628,10 +628,21 @@ func TestRenderedViews(t *testing.T) {
 		case ".html":
 			views++
 			low := bytes.ToLower(b)
-			for _, bad := range []string{"<script", "src=\"http", "src='http", "<iframe"} {
+			for _, bad := range []string{"<script", "&lt;script", "src=\"http", "src='http", "src=&#34;http"} {
 				if bytes.Contains(low, []byte(bad)) {
 					t.Errorf("%s contains %s", p, bad)
 				}
+			}
+			// HTML bodies are sandboxed frames (render/doc.go), nothing else.
+			frames := bytes.Count(low, []byte("<iframe"))
+			if n := bytes.Count(b, []byte(`<iframe class="mailfs-frame" title="message body" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="`)); n != frames {
+				t.Errorf("%s: %d of %d frames sandboxed", p, n, frames)
+			}
+		case ".mht":
+			views++
+			if !bytes.Contains(b, []byte("\r\nContent-Type: multipart/related; type=\"text/html\"; boundary=")) ||
+				!bytes.Contains(b, []byte("Content-Location: http://mailfs.invalid/message.html\r\n")) {
+				t.Errorf("%s is not an MHTML file:\n%.300s", p, b)
 			}
 		case ".txt":
 			views++
@@ -650,16 +661,16 @@ func TestRenderedViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if views != 4*len(msgs) {
-		t.Errorf("%d views copied, want %d", views, 4*len(msgs))
+	if views != 5*len(msgs) {
+		t.Errorf("%d views copied, want %d", views, 5*len(msgs))
 	}
-	if n := rendered(m); n != 4*len(msgs) {
-		t.Errorf("rendered %d views, want each of %d exactly once", n, 4*len(msgs))
+	if n := rendered(m); n != 5*len(msgs) {
+		t.Errorf("rendered %d views, want each of %d exactly once", n, 5*len(msgs))
 	}
 
 	// A remount with the same cache renders nothing and gives equal bytes.
 	m.stop(t)
-	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,docx")
+	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx")
 	rsync(t, "--checksum", "--delete", m2.dir+"/", backup+"/")
 	if out := rsync(t, "--checksum", "--stats", m2.dir+"/", backup+"/"); !strings.Contains(out, "Number of regular files transferred: 0") {
 		t.Errorf("views changed after a remount:\n%s", out)
