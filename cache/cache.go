@@ -56,6 +56,7 @@ type Cache struct {
 	flights    flightGroup   // one download or render per file at a time
 	aheadSlots chan struct{} // read-ahead batches in flight
 	commitMu   sync.Mutex    // one Commit at a time (stage.go)
+	spare      chan *os.File // emptied staging files for reuse (stage.go)
 
 	verified map[linkID]uint64 // linked copies found alike: digest of their folders (links.go); guarded by mu
 
@@ -111,7 +112,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	}
 	removeStaleParts(dir, log)
 	removeStaleStaging(dir)
-	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]uint64{}, aheadSlots: make(chan struct{}, aheadBatches)}
+	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]uint64{}, aheadSlots: make(chan struct{}, aheadBatches), spare: make(chan *os.File, spareStaged)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
 	if err != nil {
@@ -128,6 +129,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 func (c *Cache) Close() error {
 	c.cancel()
 	c.flights.close() // downloads end with c.ctx; renders run to their end
+	c.dropSpares()
 	return c.db.Close()
 }
 

@@ -88,7 +88,15 @@ func TestCommit(t *testing.T) {
 	if src.appends != 2 {
 		t.Errorf("%d appends, want 2", src.appends)
 	}
+	// What is left are emptied files kept for reuse, removed at Close.
+	left, _ := filepath.Glob(filepath.Join(dir, "staging", ".w-*"))
+	for _, p := range left {
+		if fi, err := os.Stat(p); err != nil || fi.Size() != 0 {
+			t.Errorf("staged data left in %s", p)
+		}
+	}
+	c.Close()
 	if left, _ := filepath.Glob(filepath.Join(dir, "staging", ".w-*")); len(left) != 0 {
-		t.Errorf("staged files left: %q", left)
+		t.Errorf("staged files left after Close: %q", left)
 	}
 }
