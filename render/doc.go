@@ -86,7 +86,7 @@ package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 1
+const Version = 2
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -3,7 +3,9 @@ package render
 import (
 	"encoding/binary"
 	"os"
+	"strings"
 	"sync"
+	"unicode"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -17,6 +19,7 @@ import (
 type face struct {
 	family string // fpdf family name
 	style  string // fpdf style: "" or "B"
+	psName string // PostScript name, for the PDF's font name
 	ttf    []byte
 	// Bundled faces have full tables, computed once.
 	has   *[0x10000 / 64]uint64
@@ -37,14 +40,14 @@ var (
 // Cyrillic), their coverage and widths computed on first use.
 func bundled() (*face, *face) {
 	bundledOnce.Do(func() {
-		goRegular = tableFace("go", "", goregular.TTF)
-		goBold = tableFace("go", "B", gobold.TTF)
+		goRegular = tableFace("go", "", "Go-Regular", goregular.TTF)
+		goBold = tableFace("go", "B", "Go-Bold", gobold.TTF)
 	})
 	return goRegular, goBold
 }
 
-func tableFace(family, style string, ttf []byte) *face {
-	f := &face{family: family, style: style, ttf: ttf, has: new([0x10000 / 64]uint64), width: new([0x10000]uint16)}
+func tableFace(family, style, psName string, ttf []byte) *face {
+	f := &face{family: family, style: style, psName: psName, ttf: ttf, has: new([0x10000 / 64]uint64), width: new([0x10000]uint16)}
 	sf, err := sfnt.Parse(ttf)
 	if err != nil {
 		panic("render: bundled font: " + err.Error())
@@ -77,7 +80,23 @@ func newExtraFace(family string, ttf []byte) *face {
 	if err != nil {
 		return nil
 	}
-	return &face{family: family, ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+	return &face{family: family, psName: postScriptName(sf, family), ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+}
+
+// postScriptName returns the font's PostScript name, kept to the letters,
+// digits and hyphens a PDF font name may use, or def.
+func postScriptName(sf *sfnt.Font, def string) string {
+	n, _ := sf.Name(nil, sfnt.NameIDPostScript)
+	n = strings.Map(func(r rune) rune {
+		if r == '-' || r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return -1
+	}, n)
+	if n == "" || len(n) > 63 {
+		return def
+	}
+	return n
 }
 
 // covers reports whether the face has a glyph for r.

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/draw"
 	_ "image/gif" // decoders for image.DecodeConfig and the PNG conversion
 	_ "image/jpeg"
@@ -200,14 +201,15 @@ func (d *pdfDoc) registerImage(a *attachment) pdfImage {
 	}
 	im.w, im.h = cfg.Width, cfg.Height
 	t := imageType(a.data)
-	if t == "jpeg" || t == "png" {
+	if (t == "jpeg" || t == "png") && opaqueRGB(cfg.ColorModel) {
 		typ := map[string]string{"jpeg": "JPG", "png": "PNG"}[t]
 		if d.register(im.name, typ, a.data) {
 			im.ok = true
 			return im
 		}
 	}
-	// GIF, WebP, and PNGs fpdf cannot read (16-bit, interlaced).
+	// GIF, WebP, images with transparency or in CMYK, and PNGs fpdf cannot
+	// read (16-bit, interlaced).
 	if p := toPNG(a.data); p != nil && d.register(im.name, "PNG", p) {
 		im.ok = true
 	}
@@ -227,14 +229,36 @@ func (d *pdfDoc) register(name, typ string, data []byte) (ok bool) {
 	return info != nil && !d.f.Err()
 }
 
-// toPNG re-encodes any decodable image as an 8-bit non-interlaced PNG.
+// opaqueRGB reports whether images of model m are drawn as they are: 8-bit grey
+// or RGB without an alpha channel. Others are converted, because PDF/A
+// with an sRGB output intent allows no CMYK, and the PDF keeps no
+// transparency (see doc.go).
+func opaqueRGB(m color.Model) bool {
+	switch m {
+	case color.RGBAModel, color.RGBA64Model, color.NRGBAModel, color.NRGBA64Model, color.AlphaModel,
+		color.Alpha16Model, color.Gray16Model, color.CMYKModel:
+		return false
+	}
+	if p, ok := m.(color.Palette); ok {
+		for _, c := range p {
+			if _, _, _, a := c.RGBA(); a != 0xffff {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// toPNG re-encodes any decodable image as an 8-bit non-interlaced opaque
+// PNG: transparent parts are laid on white, as on paper.
 func toPNG(data []byte) []byte {
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil
 	}
-	dst := image.NewNRGBA(src.Bounds())
-	draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, draw.Src)
+	dst := image.NewRGBA(src.Bounds())
+	draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, draw.Over)
 	var b bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, dst); err != nil {
 		return nil
