@@ -335,5 +335,5 @@ func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
 		d.curColor = c
 	}
 	d.f.SetXY(x, d.y)
-	d.f.CellFormat(w, st.lineH, s, "", 0, "L", false, 0, sp.href)
+	d.f.CellFormat(w, st.lineH, s, "", 0, "L", false, 0, pdfURI(sp.href))
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,6 +154,7 @@ func (a *pdfArchive) write(in []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	sortImages(objs, info)
 	names := a.subsetNames(objs)
 
 	w := &pdfWriter{}
@@ -210,6 +212,74 @@ func (a *pdfArchive) write(in []byte) ([]byte, error) {
 	fmt.Fprintf(&w.b, "trailer\n<</Size %d /Root %d 0 R /Info %d 0 R /ID [<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n",
 		len(w.offsets), root, info, idHex, idHex, xref)
 	return w.b.Bytes(), nil
+}
+
+var (
+	imageRes = regexp.MustCompile(`/(I[0-9a-f]+) (\d+) 0 R`)
+	objRef   = regexp.MustCompile(`\b(\d+) 0 R\b`)
+)
+
+// sortImages undoes fpdf's one nondeterminism: it numbers the images of a
+// page width in map order. The image objects, the last fpdf writes before
+// the information dictionary (each with its palette after it), are put in
+// the order of their resource names, which are digests of the images, and
+// the references to them renumbered.
+func sortImages(objs []fpdfObject, info int) {
+	type group struct {
+		name       string
+		start, end int
+	}
+	byStart := map[int]string{}
+	for _, m := range imageRes.FindAllSubmatch(objs[2].body, -1) {
+		n, _ := strconv.Atoi(string(m[2]))
+		if old, ok := byStart[n]; !ok || string(m[1]) < old {
+			byStart[n] = string(m[1]) // identical images share one object
+		}
+	}
+	if len(byStart) < 2 {
+		return
+	}
+	groups := make([]group, 0, len(byStart))
+	for n, name := range byStart {
+		groups = append(groups, group{name: name, start: n})
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].start < groups[j].start })
+	for i := range groups {
+		groups[i].end = info
+		if i+1 < len(groups) {
+			groups[i].end = groups[i+1].start
+		}
+	}
+	lo := groups[0].start
+	sort.Slice(groups, func(i, j int) bool { return groups[i].name < groups[j].name })
+	renum := map[int]int{}
+	next := lo
+	for _, g := range groups {
+		for n := g.start; n < g.end; n++ {
+			renum[n] = next
+			next++
+		}
+	}
+	fix := func(b []byte) []byte {
+		head, stream, isStream := bytes.Cut(b, []byte("\nstream\n"))
+		head = objRef.ReplaceAllFunc(head, func(r []byte) []byte { // a copy
+			n, _ := strconv.Atoi(string(r[:bytes.IndexByte(r, ' ')]))
+			if m, ok := renum[n]; ok {
+				return []byte(strconv.Itoa(m) + " 0 R")
+			}
+			return r
+		})
+		if !isStream {
+			return head
+		}
+		return append(append(head, "\nstream\n"...), stream...)
+	}
+	moved := make([]fpdfObject, info-lo)
+	for n := lo; n < info; n++ {
+		moved[renum[n]-lo] = fpdfObject{num: renum[n], body: fix(objs[n].body)}
+	}
+	copy(objs[lo:info], moved)
+	objs[2].body = fix(objs[2].body)
 }
 
 // subsetNames gives each embedded font a subset name: a tag of six capital
@@ -388,6 +458,24 @@ func asciiName(s string) string {
 		return r
 	}, s)
 	return "(" + strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`).Replace(s) + ")"
+}
+
+// pdfURI makes a link target fit for a URI action, which PDF wants in
+// 7-bit ASCII: other bytes are percent-encoded. Targets too long for a PDF
+// string (and no real link is) are dropped.
+func pdfURI(href string) string {
+	var b strings.Builder
+	for i := 0; i < len(href); i++ {
+		if c := href[i]; c > ' ' && c < 0x7f {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	if b.Len() > 8000 {
+		return ""
+	}
+	return b.String()
 }
 
 // pdfDate formats t as a PDF date with its zone offset: (D:20240408100000+02'00').

@@ -47,12 +47,19 @@ func (d *pdfDoc) message(m *message) {
 	d.attachmentList(m.atts)
 }
 
+// maxHeaderShow caps each header field on the page (some ten lines): a To
+// of thousands of addresses is no use there, and the .eml keeps it all.
+const maxHeaderShow = 1000
+
 func (d *pdfDoc) headerBlock(h header) {
-	subject := h.Subject
+	subject, cutSubject := shortenField(h.Subject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
 	d.para([]span{{text: subject}}, textStyle{size: 15, lineH: 7, bold: true, color: [3]int{17, 17, 17}, ltr: true}, d.left, 0)
+	if cutSubject {
+		d.shortenedNote("Subject", h.Subject, d.left)
+	}
 	d.skip(1.5)
 	label := textStyle{size: 9, lineH: 4.8, bold: true, color: grayText}
 	value := textStyle{size: 9.5, lineH: 4.8, color: bodyStyle.color, ltr: true}
@@ -63,11 +70,36 @@ func (d *pdfDoc) headerBlock(h header) {
 		d.need(label.lineH)
 		d.para([]span{{text: f.label}}, label, d.left, 0)
 		d.y -= label.lineH
-		d.para([]span{{text: f.value}}, value, d.left+17, 0)
+		v, cut := shortenField(f.value)
+		d.para([]span{{text: v}}, value, d.left+17, 0)
+		if cut {
+			d.shortenedNote(f.label, f.value, d.left+17)
+		}
 	}
 	d.skip(1.5)
 	d.rule(barGray)
 	d.skip(2.5)
+}
+
+// shortenField cuts a header value longer than maxHeaderShow bytes after
+// the last whole address (or word) that fits, and adds an ellipsis.
+func shortenField(v string) (string, bool) {
+	if len(v) <= maxHeaderShow {
+		return v, false
+	}
+	cut := strings.ToValidUTF8(v[:maxHeaderShow], "")
+	if i := strings.LastIndex(cut, ", "); i > maxHeaderShow/2 {
+		cut = cut[:i+1]
+	} else if i := strings.LastIndexByte(cut, ' '); i > maxHeaderShow/2 {
+		cut = cut[:i]
+	}
+	return cut + " …", true
+}
+
+func (d *pdfDoc) shortenedNote(label, full string, x float64) {
+	d.para([]span{{text: "(" + label + " shortened here: it is " + formatSize(len(full)) +
+		" long; the complete field is in the embedded " + emlName + ")"}},
+		textStyle{size: 8, lineH: 4.2, color: grayText}, x, 0)
 }
 
 var headingSize = [7]float64{0, 16, 14, 12.5, 11.5, 11, 11}
@@ -132,7 +164,11 @@ func (d *pdfDoc) note(text string) {
 func (d *pdfDoc) nested(m *message) {
 	d.skip(3)
 	d.need(14)
-	d.para([]span{{text: "ATTACHED MESSAGE"}}, textStyle{size: 8, lineH: 4, bold: true, color: grayText}, d.left, 0)
+	label := []span{{text: "ATTACHED MESSAGE", bold: true}}
+	if name := d.msgNames[m]; name != "" {
+		label = append(label, span{text: "   embedded as " + name})
+	}
+	d.para(label, textStyle{size: 8, lineH: 4, color: grayText}, d.left, 0)
 	d.skip(1)
 	savedBars, savedLeft := d.bars, d.left
 	d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: d.left + 1, color: barGray})
@@ -154,7 +190,11 @@ func (d *pdfDoc) attachmentList(atts []*attachment) {
 	for _, a := range atts {
 		d.need(st.lineH)
 		d.text(d.reg, st, span{}, "•", d.left+1, 3)
-		d.para([]span{{text: a.name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
+		name := d.attNames[a]
+		if name == "" {
+			name = a.name
+		}
+		d.para([]span{{text: name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
 	}
 }
 
