@@ -17,6 +17,11 @@ func TestSRGBProfile(t *testing.T) {
 	if len(p)%4 != 0 || string(p[36:40]) != "acsp" {
 		t.Fatalf("not an ICC profile: %d bytes, signature %q", len(p), p[36:40])
 	}
+	checkICC(t, p)
+}
+
+func checkICC(t *testing.T, p []byte) {
+	t.Helper()
 	tool(t, "transicc")
 	f := filepath.Join(t.TempDir(), "srgb.icc")
 	if err := os.WriteFile(f, p, 0o644); err != nil {
