@@ -626,3 +626,28 @@ func TestPDFMetadataText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPDFArchive times the archival pass alone on the typical
+// message's fpdf output: copying the objects and adding PDF/A's ("pass"),
+// and with deflating the embedded message and attachment too ("files").
+func BenchmarkPDFArchive(b *testing.B) {
+	raw := typicalMessage()
+	m := parse(raw)
+	d := newPDFDoc(m, raw, Options{})
+	d.message(m)
+	var out bytes.Buffer
+	if err := d.f.Output(&out); err != nil {
+		b.Fatal(err)
+	}
+	for name, files := range map[string][]pdfFile{"pass": nil, "files": d.files} {
+		b.Run(name, func(b *testing.B) {
+			a := &pdfArchive{title: "t", date: d.date, files: files, fonts: map[string]string{}}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := a.write(out.Bytes()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
