@@ -141,7 +141,7 @@ func (d *pdfDoc) embed(m *message, raw []byte) {
 	seen := map[string]bool{}
 	add := func(name, desc, mime, rel string, data []byte) string {
 		name = uniqueName(name, seen)
-		d.files = append(d.files, pdfFile{name: name, desc: desc, mime: mime, rel: rel, data: data})
+		d.files = append(d.files, pdfFile{name: name, desc: metaText(desc), mime: mime, rel: rel, data: data})
 		return name
 	}
 	add(emlName, "The original message", "message/rfc822", "Source", raw)
