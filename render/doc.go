@@ -91,10 +91,19 @@
 // tests check each PDF/A requirement with qpdf, pdffonts, pdfdetach and
 // Little CMS (see the README).
 //
-// Font strategy: the bundled fonts are Go Regular and Go Bold
+// Font strategy: the bundled fonts are the Go fonts
 // (golang.org/x/image/font/gofont, BSD licence), which cover WGL4: Latin,
-// Greek and Cyrillic. Each rune is drawn with the first font that has it:
-// the Go font, then the fonts in Options.ExtraFonts (TrueType with a
+// Greek and Cyrillic: Regular and Bold, Italic and Bold Italic (<i>, <em>,
+// <cite>, font-style), Mono and Mono Bold (<pre>, <code>, <tt>, <kbd>,
+// font-family monospace, and the lines of plain text mail that are laid
+// out with spaces: table columns, indented code, ASCII art, box drawing;
+// see preformatted). Each face is registered with fpdf only when a
+// document uses it. Underline and strikeout (<u>, <s>, <del>,
+// text-decoration) are fpdf's own; sub- and superscripts are drawn at 70%
+// size, shifted. fpdf writes into the font bytes it is given, so it gets
+// a copy per document. Each rune is drawn with the first font that has
+// it: the Go font of its style, Go Regular, then the fonts in
+// Options.ExtraFonts (TrueType with a
 // format 4 cmap; CFF-based OpenType and .ttc collections are skipped because
 // fpdf cannot read them). SystemFonts finds such fonts in Debian's usual
 // places (fonts-droid-fallback for CJK, fonts-nanum for the Hangul Droid

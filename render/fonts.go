@@ -9,6 +9,10 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/gobolditalic"
+	"golang.org/x/image/font/gofont/goitalic"
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -18,7 +22,7 @@ import (
 // and how wide they are (in 1/1000 em, the unit PDF font metrics use).
 type face struct {
 	family string // fpdf family name
-	style  string // fpdf style: "" or "B"
+	style  string // fpdf style: "", "B", "I" or "BI"
 	psName string // PostScript name, for the PDF's font name
 	ttf    []byte
 	// Bundled faces have full tables, computed once.
@@ -30,20 +34,43 @@ type face struct {
 	cache map[rune]uint16 // width+1, or 0 for "not in the font"
 }
 
+// The bundled Go fonts (WGL4: Latin, Greek, Cyrillic), each with its
+// coverage and widths computed on first use: regular and bold for text,
+// italic and bold italic for <i>, <em> and <cite>, mono and mono bold for
+// <pre> and <code> and for tables and ASCII art in plain text mail.
 var (
-	bundledOnce sync.Once
-	goRegular   *face
-	goBold      *face
+	goRegular    = bundledFace("go", "", "Go-Regular", goregular.TTF)
+	goBold       = bundledFace("go", "B", "Go-Bold", gobold.TTF)
+	goItalic     = bundledFace("go", "I", "Go-Italic", goitalic.TTF)
+	goBoldItalic = bundledFace("go", "BI", "Go-BoldItalic", gobolditalic.TTF)
+	goMono       = bundledFace("gomono", "", "Go-Mono", gomono.TTF)
+	goMonoBold   = bundledFace("gomono", "B", "Go-Mono-Bold", gomonobold.TTF)
 )
 
-// bundled returns the Go Regular and Go Bold faces (WGL4: Latin, Greek,
-// Cyrillic), their coverage and widths computed on first use.
+func bundledFace(family, style, psName string, ttf []byte) func() *face {
+	return sync.OnceValue(func() *face { return tableFace(family, style, psName, ttf) })
+}
+
+// bundled returns the Go Regular and Go Bold faces.
 func bundled() (*face, *face) {
-	bundledOnce.Do(func() {
-		goRegular = tableFace("go", "", "Go-Regular", goregular.TTF)
-		goBold = tableFace("go", "B", "Go-Bold", gobold.TTF)
-	})
-	return goRegular, goBold
+	return goRegular(), goBold()
+}
+
+// variant returns the bundled face for a style.
+func variant(bold, italic, mono bool) *face {
+	switch {
+	case mono && bold:
+		return goMonoBold()
+	case mono:
+		return goMono()
+	case bold && italic:
+		return goBoldItalic()
+	case italic:
+		return goItalic()
+	case bold:
+		return goBold()
+	}
+	return goRegular()
 }
 
 func tableFace(family, style, psName string, ttf []byte) *face {

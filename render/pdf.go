@@ -87,6 +87,7 @@ type pdfDoc struct {
 	// The font and colour last set, to not repeat them in the page content.
 	curFace  *face
 	curSize  float64
+	curLines string // fpdf's "U" and "S" styles
 	curColor [3]int
 	imgs     map[*attachment]pdfImage
 	date     time.Time // of the document: the message's Date
@@ -242,15 +243,20 @@ func (d *pdfDoc) use(f *face) (ok bool) {
 		}
 		d.added[f] = ok
 	}()
-	d.f.AddUTF8FontFromBytes(f.family, f.style, f.ttf)
+	// fpdf writes into the font bytes it is given (reading the metrics of
+	// glyphs past hhea's numberOfHMetrics, it appends to a slice of them),
+	// so it gets a copy: the shared font stays intact, and the output
+	// deterministic, whatever other renders ran or run at the same time.
+	d.f.AddUTF8FontFromBytes(f.family, f.style, bytes.Clone(f.ttf))
 	return !d.f.Err()
 }
 
-// faceFor picks the face that draws r: the bundled face, else the first
-// extra font that has it; nil when none does.
-func (d *pdfDoc) faceFor(r rune, bold bool) *face {
-	if bold && d.bold.covers(r) {
-		return d.bold
+// faceFor picks the face that draws r in style sp: the bundled face of
+// that style, else Go Regular, else the first extra font that has it; nil
+// when none does.
+func (d *pdfDoc) faceFor(r rune, sp span) *face {
+	if f := variant(sp.bold, sp.italic, sp.mono); f.covers(r) {
+		return f
 	}
 	if d.reg.covers(r) {
 		return d.reg

@@ -53,6 +53,8 @@ var corpus = map[string]corpusCase{
 	"control-chars.eml":         {"Payroll update", "carry control characters", 0, nil},
 	"same-names.eml":            {"Three reports and the minutes", "the same file name", 0, []string{"report.pdf"}},
 	"images-cmyk-alpha.eml":     {"Proofs in CMYK and with transparency", "two logos with transparency", 0, nil},
+	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
+	"plain-table.eml":           {"April numbers in a plain text table", "here are the numbers for April", 0, nil},
 }
 
 func readCorpus(t testing.TB) map[string][]byte {
