@@ -30,6 +30,7 @@ type Change struct {
 	Added   []Msg
 	Removed []Msg
 	Resized []Msg // size corrected after the body was fetched
+	Flags   bool  // some message's flags changed (the flags file, flags.go)
 	// Rebound are names that now show another copy of the same message
 	// (another UID, after the server renumbered the folder or expunged an
 	// earlier duplicate): same name, size and identity, but the kernel
@@ -55,6 +56,7 @@ type Cache struct {
 	flights    flightGroup   // one download or render per file at a time
 	aheadSlots chan struct{} // read-ahead batches in flight
 	commitMu   sync.Mutex    // one Commit at a time (stage.go)
+	spare      chan *os.File // emptied staging files for reuse (stage.go)
 
 	verified map[linkID]uint64 // linked copies found alike: digest of their folders (links.go); guarded by mu
 
@@ -76,6 +78,13 @@ type folder struct {
 	synced bool  // synced with the server since the mount
 	msgs   []Msg // by UID; subjects and Message-IDs stay in the store
 	byStem map[string]int
+	// syncedAt is when the last sync with the server ended (or a
+	// commit added a message, see insert).
+	syncedAt time.Time
+	unsaved  []Meta // inserted, not yet in the store (saveUnsaved)
+
+	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
+	flags   folderFlags // guarded by mu
 
 	// Read-ahead state (readahead.go), reset by publish.
 	order   []int32 // indices of msgs in name order, computed on demand
@@ -103,7 +112,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	}
 	removeStaleParts(dir, log)
 	removeStaleStaging(dir)
-	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]uint64{}, aheadSlots: make(chan struct{}, aheadBatches)}
+	c := &Cache{dir: dir, src: src, db: db, log: log, folders: map[string]*folder{}, verified: map[linkID]uint64{}, aheadSlots: make(chan struct{}, aheadBatches), spare: make(chan *os.File, spareStaged)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	recs, err := loadFolders(db)
 	if err != nil {
@@ -120,6 +129,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 func (c *Cache) Close() error {
 	c.cancel()
 	c.flights.close() // downloads end with c.ctx; renders run to their end
+	c.dropSpares()
 	return c.db.Close()
 }
 
@@ -337,6 +347,7 @@ func (f *folder) publish(msgs []Msg) {
 	f.mu.Lock()
 	f.msgs, f.byStem, f.loaded = msgs, byStem, true
 	f.order, f.rank = nil, nil
+	f.flags.file = nil
 	f.mu.Unlock()
 }
 

@@ -30,3 +30,9 @@ func WriteOldRecords(dir, folder string) error {
 		})
 	})
 }
+
+// ParseFlagsFile and MakeFlagsFile are the flags file's reader and writer.
+var (
+	ParseFlagsFile = parseFlagsFile
+	MakeFlagsFile  = makeFlagsFile
+)

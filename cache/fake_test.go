@@ -29,7 +29,7 @@ type fakeSource struct {
 	appendErr error // returned by Append when set
 }
 
-func (s *fakeSource) Append(_ context.Context, _ string, r io.Reader, size int64, _ time.Time) (uint32, uint32, error) {
+func (s *fakeSource) Append(_ context.Context, _ string, r io.Reader, size int64, _ time.Time, _ []string) (uint32, uint32, error) {
 	if s.appendErr != nil {
 		return 0, 0, s.appendErr
 	}
@@ -44,6 +44,17 @@ func (s *fakeSource) Append(_ context.Context, _ string, r io.Reader, size int64
 	s.bodies[uid] = b
 	s.appends++
 	return 9, uid, nil
+}
+
+func (s *fakeSource) FetchFlags(_ context.Context, _ string, _ uint32, _ uint64, fn func(uint32, []string)) error {
+	for uid := range s.bodies {
+		fn(uid, nil)
+	}
+	return nil
+}
+
+func (s *fakeSource) StoreFlags(context.Context, string, uint32, []uint32, bool, []string) error {
+	return errors.New("fake: no STORE")
 }
 
 func (s *fakeSource) CreateFolder(context.Context, string) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,10 +16,10 @@ import (
 // see Holders) are shown as hard links of one file, whose bytes are read
 // from one of them. That they are one message is only assumed from what
 // the listing says (Message-ID, INTERNALDATE, size, subject), so before a
-// linked file is first read, VerifyLinks compares the copies' bodies: each
-// folder keeps its own copy (as without links; a body shared across
-// folders is left for later), so this costs the downloads a reader of
-// every folder would cost anyway. If the copies differ they are split:
+// linked file is first read, VerifyLinks compares the copies' bodies
+// (downloading each folder's copy: the downloads a reader of every folder
+// would cost anyway), and copies found alike become one file in the
+// cache, hard links of one body (shareBody). If the copies differ they are split:
 // each gets a link key of its own, so each folder shows its file under its
 // own inode, and the read that found out fails (ErrSplit), since its
 // reader may have opened any of the copies.
@@ -75,6 +77,7 @@ func (c *Cache) VerifyLinks(ctx context.Context, stem string, link uint64) error
 		return nil
 	}
 	var first []byte
+	var paths []string
 	same := true
 	for _, folder := range holders {
 		m, ok := c.Lookup(folder, stem)
@@ -96,8 +99,10 @@ func (c *Cache) VerifyLinks(ctx context.Context, stem string, link uint64) error
 		} else if !bytes.Equal(first, sum) {
 			same = false
 		}
+		paths = append(paths, c.bodyPath(folder, m.UIDValidity, m.UID))
 	}
 	if same {
+		c.shareBody(paths)
 		c.mu.Lock()
 		c.verified[id] = set
 		c.mu.Unlock()
@@ -108,6 +113,31 @@ func (c *Cache) VerifyLinks(ctx context.Context, stem string, link uint64) error
 	}
 	c.log.Warn("copies of a message differ: shown apart", "message", stem, "folders", holders)
 	return fmt.Errorf("%s: %w", stem, ErrSplit)
+}
+
+// shareBody makes the cached bodies at paths, found to hold the same
+// bytes, one file on disk (hard links of the first), so the cache keeps
+// one body per message however many folders hold it. Each stays a name
+// of its own: an expunge removes one link, a body fetched again replaces
+// one. It is only a saving: a link that cannot be made leaves the copy.
+func (c *Cache) shareBody(paths []string) {
+	if len(paths) < 2 {
+		return
+	}
+	fi0, err := os.Stat(paths[0])
+	if err != nil {
+		return
+	}
+	for _, p := range paths[1:] {
+		if fi, err := os.Stat(p); err != nil || os.SameFile(fi0, fi) {
+			continue
+		}
+		tmp := filepath.Join(filepath.Dir(p), ".part-link-"+filepath.Base(p)) // removed at open if left
+		os.Remove(tmp)
+		if os.Link(paths[0], tmp) != nil || os.Rename(tmp, p) != nil {
+			os.Remove(tmp)
+		}
+	}
 }
 
 // split gives the folder's message stem, link a link key of its own.

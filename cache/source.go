@@ -44,13 +44,21 @@ type Source interface {
 	// It fails unless the part arrived whole; what w took then is void.
 	FetchPart(ctx context.Context, folder string, uidValidity, uid uint32, off, n int64, w io.Writer) (int64, error)
 	// Append adds a message of size bytes read from r to folder, with
-	// INTERNALDATE date (IMAP APPEND; only a writable mount calls it). It
+	// INTERNALDATE date and flags (IMAP APPEND; only a writable mount
+	// calls it). It
 	// returns the folder's UIDVALIDITY and the new UID when the server
 	// tells them (UIDPLUS), else zeros. A refusal for lack of room fails
 	// with ErrOverQuota, one for the message's size with ErrTooBig. It is
 	// never retried: a message the server may have taken is never sent
 	// twice.
-	Append(ctx context.Context, folder string, r io.Reader, size int64, date time.Time) (uidValidity, uid uint32, err error)
+	Append(ctx context.Context, folder string, r io.Reader, size int64, date time.Time, flags []string) (uidValidity, uid uint32, err error)
+	// FetchFlags passes the flags of the folder's messages to fn: of
+	// those changed since the HIGHESTMODSEQ changedSince (CONDSTORE), or
+	// of all when it is 0 or the server cannot tell.
+	FetchFlags(ctx context.Context, folder string, uidValidity uint32, changedSince uint64, fn func(uid uint32, flags []string)) error
+	// StoreFlags adds (or removes) flags on exactly the messages uids
+	// (UID STORE; only a writable mount calls it).
+	StoreFlags(ctx context.Context, folder string, uidValidity uint32, uids []uint32, add bool, flags []string) error
 	// CreateFolder creates a mailbox (IMAP CREATE). One that exists
 	// already fails with an error matching os.ErrExist.
 	CreateFolder(ctx context.Context, name string) error
@@ -85,6 +93,9 @@ type Status struct {
 	UIDValidity uint32
 	UIDNext     uint32
 	Messages    uint32
+	// HighestModSeq changes whenever a message's flags do (CONDSTORE);
+	// 0 when the server cannot tell.
+	HighestModSeq uint64
 }
 
 // Meta is what the cache keeps about a message without its body.

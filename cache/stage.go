@@ -35,14 +35,25 @@ import (
 
 // Staged is a file being written into a folder of a writable mount.
 type Staged struct {
-	c *Cache
-	f *os.File
+	c     *Cache
+	f     *os.File
+	moved bool // renamed away (kept): not to be reused or removed
 }
 
 func (c *Cache) stagingDir() string { return filepath.Join(c.dir, "staging") }
 
+// spareStaged bounds the staging files kept for reuse: a restore writes
+// thousands of messages one after the other, and creating and removing a
+// file for each costs ext4 more than the rest of the staging.
+const spareStaged = 4
+
 // Stage starts a staged file (0600, in the cache folder).
 func (c *Cache) Stage() (*Staged, error) {
+	select {
+	case f := <-c.spare:
+		return &Staged{c: c, f: f}, nil
+	default:
+	}
 	dir := c.stagingDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -72,10 +83,37 @@ func (s *Staged) Size() (int64, error) {
 	return fi.Size(), nil
 }
 
-// Discard drops the staged data.
+// Discard drops the staged data; the emptied file may serve again.
 func (s *Staged) Discard() {
-	s.f.Close()
-	os.Remove(s.f.Name())
+	if s.f == nil {
+		return
+	}
+	f := s.f
+	s.f = nil
+	if !s.moved && f.Truncate(0) == nil {
+		select {
+		case s.c.spare <- f:
+			return
+		default:
+		}
+	}
+	f.Close()
+	if !s.moved {
+		os.Remove(f.Name())
+	}
+}
+
+// dropSpares removes the staging files kept for reuse.
+func (c *Cache) dropSpares() {
+	for {
+		select {
+		case f := <-c.spare:
+			f.Close()
+			os.Remove(f.Name())
+		default:
+			return
+		}
+	}
 }
 
 // removeStaleStaging removes files a killed process was writing.
@@ -88,14 +126,16 @@ func removeStaleStaging(dir string) {
 	}
 }
 
-// Commit appends a staged message to folder with INTERNALDATE date, unless
-// the folder holds the same bytes already; then it appends nothing and
-// succeeds. It takes s over: on success the staged data is dropped; when
+// Commit appends a staged message written as stem to folder with
+// INTERNALDATE date, and with the flags a flags file gave stem (see
+// SetFlags), unless the folder holds the same bytes already; then it
+// appends nothing and succeeds. It takes s over: on success the staged data is dropped; when
 // the server refuses the message (or cannot be reached) the data is kept
 // in staging/kept and the error says where. A file that is not a message
-// fails with ErrNotMessage and is dropped. After an append the folder is
-// synced, so the new message shows under its own name.
-func (c *Cache) Commit(ctx context.Context, folder string, s *Staged, date time.Time) error {
+// fails with ErrNotMessage and is dropped. After an append the new message
+// shows under its own name: added to the listing (insert) or, when that
+// cannot be known without asking, by a sync of the folder.
+func (c *Cache) Commit(ctx context.Context, folder, stem string, s *Staged, date time.Time) error {
 	defer s.Discard()
 	size, err := s.Size()
 	if err != nil {
@@ -105,16 +145,22 @@ func (c *Cache) Commit(ctx context.Context, folder string, s *Staged, date time.
 		return ErrNotMessage
 	}
 	h := blake3.New()
-	if _, err := io.Copy(h, io.NewSectionReader(s.f, 0, size)); err != nil {
+	var lines crlfOnly
+	if _, err := io.Copy(io.MultiWriter(h, &lines), io.NewSectionReader(s.f, 0, size)); err != nil {
 		return err
 	}
 	sum := h.Sum(nil)
+	f, err := c.folder(folder)
+	if err != nil {
+		return err
+	}
 
 	// One commit at a time per account: two copies of one message written
-	// at once must not both be appended.
+	// at once must not both be appended. The folder is brought in step
+	// first, unless that was just done (by the commit before, above all).
 	c.commitMu.Lock()
 	defer c.commitMu.Unlock()
-	if _, err := c.Sync(ctx, folder); err != nil {
+	if err := c.syncUnlessFresh(ctx, f); err != nil {
 		return c.keep(folder, s, sum, date, fmt.Errorf("sync before append: %w", err))
 	}
 	dup, err := c.holds(ctx, folder, size, sum)
@@ -127,16 +173,146 @@ func (c *Cache) Commit(ctx context.Context, folder string, s *Staged, date time.
 		os.Remove(kept)
 		return nil
 	}
-	uv, uid, err := c.src.Append(ctx, folder, io.NewSectionReader(s.f, 0, size), size, date)
+	flags := f.takePending(stem)
+	uv, uid, err := c.src.Append(ctx, folder, io.NewSectionReader(s.f, 0, size), size, date, flags)
 	if err != nil {
+		f.mu.Lock()
+		if f.flags.pending != nil {
+			f.flags.pending[stem] = flags // for the rerun
+		}
+		f.mu.Unlock()
 		return c.keep(folder, s, sum, date, err)
 	}
 	os.Remove(kept)
-	c.log.Info("appended", "folder", folder, "size", size, "date", date.UTC().Format(time.RFC3339), "uidvalidity", uv, "uid", uid)
+	c.log.Info("appended", "folder", folder, "size", size, "date", date.UTC().Format(time.RFC3339), "flags", strings.Join(flags, " "), "uidvalidity", uv, "uid", uid)
+	if !lines.bare && c.insert(f, s.f, Meta{UID: uid, Size: size, Date: date.Truncate(time.Second)}, uv, flags) {
+		return nil
+	}
 	if _, err := c.sync(ctx, folder, nil, false); err != nil {
 		c.log.Warn("sync after append", "folder", folder, "err", err) // the next poll shows it
 	}
 	return nil
+}
+
+// insert adds a message just appended to the folder's listing without
+// asking the server, when what it would answer is known: the message
+// took the folder's next UID (APPENDUID; nothing else arrived since the
+// last sync), its size is the bytes sent (CRLF line ends only: servers
+// count bare LFs as CRLF), its date the one given (whole seconds, as
+// IMAP keeps it), its subject and Message-ID are in the header sent, and
+// its name is not taken (duplicates are numbered by a full sync). It
+// reports whether it did.
+func (c *Cache) insert(f *folder, body io.ReaderAt, m Meta, uv uint32, flags []string) bool {
+	if m.UID == 0 {
+		return false
+	}
+	f.syncMu.Lock()
+	defer f.syncMu.Unlock()
+	f.mu.Lock()
+	st, info := f.status, f.info
+	f.mu.Unlock()
+	if st.UIDValidity != uv || st.UIDNext != m.UID {
+		return false
+	}
+	hdr, err := readHeader(io.NewSectionReader(body, 0, m.Size))
+	if err != nil {
+		return false
+	}
+	m.Subject, m.MessageID = ParseMetaHeader(hdr)
+	msg := newMsg(m, uv)
+	if _, ok := c.Lookup(info.Name, msg.Stem); ok {
+		return false
+	}
+	st.UIDNext, st.Messages = m.UID+1, st.Messages+1
+	f.mu.Lock()
+	f.status, f.syncedAt = st, time.Now()
+	f.unsaved = append(f.unsaved, m)
+	first := len(f.unsaved) == 1
+	// msgs is replaced, never changed: appending leaves the slices
+	// handed out as they were.
+	f.msgs = append(f.msgs, msg)
+	f.byStem[msg.Stem] = len(f.msgs) - 1
+	f.order, f.rank, f.flags.file = nil, nil, nil
+	if f.flags.byUID != nil {
+		f.flags.byUID[m.UID] = canonicalFlags(flags)
+	}
+	f.mu.Unlock()
+	if first && !c.flights.spawn(func() { c.saveLater(f) }) {
+		c.saveUnsaved(f) // closing
+	}
+	c.notify(Change{Folder: info.Name, Added: []Msg{msg}})
+	return true
+}
+
+// saveDelay is how long inserted messages wait to be written to the
+// store, so that a restore writes them in a few transactions rather than
+// one each (each one syncs the disk). Until then a crash loses nothing:
+// the store's UIDNEXT is older, and the next sync lists them again.
+const saveDelay = 500 * time.Millisecond
+
+func (c *Cache) saveLater(f *folder) {
+	select {
+	case <-time.After(saveDelay):
+	case <-c.ctx.Done():
+	}
+	f.syncMu.Lock()
+	defer f.syncMu.Unlock()
+	c.saveUnsaved(f)
+}
+
+// saveUnsaved writes the inserted messages and the folder's status to the
+// store. The caller holds f.syncMu.
+func (c *Cache) saveUnsaved(f *folder) {
+	f.mu.Lock()
+	put, rec := f.unsaved, folderRec{Info: f.info, Status: f.status}
+	f.unsaved = nil
+	f.mu.Unlock()
+	if len(put) == 0 {
+		return
+	}
+	if err := storeSync(c.db, rec, false, put, nil); err != nil {
+		c.log.Warn("cannot store appended messages; the next sync lists them again", "folder", rec.Info.Name, "err", err)
+	}
+}
+
+// readHeader returns a message's header section, up to its blank line.
+func readHeader(r io.Reader) ([]byte, error) {
+	br := bufio.NewReader(r)
+	var hdr []byte
+	for len(hdr) < maxHeader {
+		line, err := br.ReadSlice('\n')
+		hdr = append(hdr, line...)
+		if err != nil || len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
+			return hdr, nil
+		}
+	}
+	return nil, errors.New("header too long")
+}
+
+// maxHeader bounds the header insert reads.
+const maxHeader = 1 << 20
+
+// crlfOnly notes whether what is written has a line feed without a
+// carriage return before it.
+type crlfOnly struct {
+	last byte
+	bare bool
+}
+
+func (w *crlfOnly) Write(p []byte) (int, error) {
+	n := len(p)
+	for i := bytes.IndexByte(p, '\n'); i >= 0 && !w.bare; i = bytes.IndexByte(p, '\n') {
+		prev := w.last
+		if i > 0 {
+			prev = p[i-1]
+		}
+		w.bare = prev != '\r'
+		w.last, p = '\n', p[i+1:]
+	}
+	if len(p) > 0 {
+		w.last = p[len(p)-1]
+	}
+	return n, nil
 }
 
 // holds reports whether folder has a message of size bytes with hash sum.
@@ -188,6 +364,7 @@ func (c *Cache) keep(folder string, s *Staged, sum []byte, date time.Time, cause
 	if err := os.Rename(s.f.Name(), path); err != nil {
 		return fmt.Errorf("%w (and it could not be kept: %v)", cause, err)
 	}
+	s.moved = true
 	t := stamp(date)
 	os.Chtimes(path, t, t)
 	c.log.Warn("not appended; the message is kept", "folder", folder, "kept", path, "err", cause)

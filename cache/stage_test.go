@@ -35,7 +35,7 @@ func TestCommit(t *testing.T) {
 	date := time.Date(2020, 5, 1, 12, 0, 0, 0, time.UTC)
 	msg := []byte("Subject: new\r\n\r\nnew body\r\n")
 
-	if err := c.Commit(ctx, "INBOX", stage(t, c, msg), date); err != nil {
+	if err := c.Commit(ctx, "INBOX", "x", stage(t, c, msg), date); err != nil {
 		t.Fatal(err)
 	}
 	if src.appends != 1 {
@@ -47,7 +47,7 @@ func TestCommit(t *testing.T) {
 	}
 	// The same bytes again, and the message that was there before.
 	for _, b := range [][]byte{msg, src.bodies[1]} {
-		if err := c.Commit(ctx, "INBOX", stage(t, c, b), date); err != nil {
+		if err := c.Commit(ctx, "INBOX", "x", stage(t, c, b), date); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,7 +58,7 @@ func TestCommit(t *testing.T) {
 	// Refused: kept, with the cause in the error.
 	other := []byte("Subject: other\r\n\r\nother\r\n")
 	src.appendErr = cache.ErrOverQuota
-	err := c.Commit(ctx, "INBOX", stage(t, c, other), date)
+	err := c.Commit(ctx, "INBOX", "x", stage(t, c, other), date)
 	if !errors.Is(err, cache.ErrOverQuota) {
 		t.Fatalf("refused append: %v, want ErrOverQuota", err)
 	}
@@ -73,7 +73,7 @@ func TestCommit(t *testing.T) {
 		t.Errorf("kept file mode %v, want 0600", fi.Mode().Perm())
 	}
 	src.appendErr = nil
-	if err := c.Commit(ctx, "INBOX", stage(t, c, other), date); err != nil {
+	if err := c.Commit(ctx, "INBOX", "x", stage(t, c, other), date); err != nil {
 		t.Fatal(err)
 	}
 	if kept, _ := filepath.Glob(filepath.Join(dir, "staging", "kept", "*.eml")); len(kept) != 0 {
@@ -81,14 +81,22 @@ func TestCommit(t *testing.T) {
 	}
 
 	for _, bad := range []string{"", "just text\r\n", ": no name\r\n"} {
-		if err := c.Commit(ctx, "INBOX", stage(t, c, []byte(bad)), date); !errors.Is(err, cache.ErrNotMessage) {
+		if err := c.Commit(ctx, "INBOX", "x", stage(t, c, []byte(bad)), date); !errors.Is(err, cache.ErrNotMessage) {
 			t.Errorf("Commit(%q) = %v, want ErrNotMessage", bad, err)
 		}
 	}
 	if src.appends != 2 {
 		t.Errorf("%d appends, want 2", src.appends)
 	}
+	// What is left are emptied files kept for reuse, removed at Close.
+	left, _ := filepath.Glob(filepath.Join(dir, "staging", ".w-*"))
+	for _, p := range left {
+		if fi, err := os.Stat(p); err != nil || fi.Size() != 0 {
+			t.Errorf("staged data left in %s", p)
+		}
+	}
+	c.Close()
 	if left, _ := filepath.Glob(filepath.Join(dir, "staging", ".w-*")); len(left) != 0 {
-		t.Errorf("staged files left: %q", left)
+		t.Errorf("staged files left after Close: %q", left)
 	}
 }

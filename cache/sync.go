@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"time"
 )
 
 // Sync brings one folder in step with the server and reports whether
@@ -42,6 +43,7 @@ func (c *Cache) sync(ctx context.Context, name string, st *Status, thorough bool
 }
 
 func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorough bool) (bool, error) {
+	c.saveUnsaved(f) // the store must hold what the listing shows
 	f.mu.Lock()
 	info, old, oldMsgs, wasSynced := f.info, f.status, f.msgs, f.synced
 	f.mu.Unlock()
@@ -58,8 +60,13 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	reset := st.UIDValidity != old.UIDValidity
 	if !reset && !thorough && st.UIDNext == old.UIDNext && int(st.Messages) == len(oldMsgs) {
 		f.mu.Lock()
-		f.synced, f.loaded = true, true
+		f.synced, f.loaded, f.syncedAt = true, true, time.Now()
+		f.status.HighestModSeq = st.HighestModSeq
+		flagsShown := f.flags.byUID != nil && st.HighestModSeq != old.HighestModSeq
 		f.mu.Unlock()
+		if flagsShown {
+			c.notify(Change{Folder: info.Name, Flags: true})
+		}
 		return false, nil
 	}
 
@@ -125,7 +132,10 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	c.removeFiles(info.Name, st.UIDValidity, del)
 
 	f.mu.Lock()
-	f.status, f.synced = st, true
+	f.status, f.synced, f.syncedAt = st, true, time.Now()
+	if reset {
+		f.flags = folderFlags{}
+	}
 	f.mu.Unlock()
 	f.publish(msgs)
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"mailfs/cache"
 )
 
 // dirNode is a directory: the root, a mailbox, or a hierarchy level.
@@ -62,6 +64,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if w := d.lookupWritten(name, out); w != nil {
 		return w, 0
 	}
+	if name == cache.FlagsName {
+		return d.lookupFlags(ctx, td.folder, out)
+	}
 	stem, format, ok := d.acct.splitName(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -92,7 +97,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	return n, 0
 }
 
-// Readdir lists subfolders, then messages in UID order.
+// Readdir lists subfolders, then the flags file and messages in UID order.
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
@@ -108,6 +113,7 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		if err != nil {
 			return nil, errno(d.acct.m.log, "readdir", d.path, err)
 		}
+		entries = append(entries, fuse.DirEntry{Name: cache.FlagsName, Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)})
 		for _, msg := range msgs {
 			for _, f := range d.acct.formats {
 				entries = append(entries, fuse.DirEntry{

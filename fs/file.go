@@ -22,7 +22,7 @@ type format struct {
 }
 
 // allFormats are the ways a message can be shown; Args.Formats picks.
-var allFormats = []format{{0, "eml"}, {1, "html"}, {2, "pdf"}, {3, "txt"}}
+var allFormats = []format{{0, "eml"}, {1, "html"}, {2, "pdf"}, {3, "txt"}, {4, "mht"}, {5, "docx"}}
 
 const emlFormat = 0
 
@@ -40,7 +40,7 @@ func parseFormats(names []string) ([]format, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown format %q (want eml, html, pdf or txt)", n)
+			return nil, fmt.Errorf("unknown format %q (want eml, html, pdf, txt, mht or docx)", n)
 		}
 	}
 	return out, nil
@@ -78,7 +78,7 @@ type fileNode struct {
 	folder   string // where it was looked up first; shared with the tree
 	stem     string // shared with the store's Msg
 	link     uint64 // cache.Msg.Link
-	formatID uint8  // index into allFormats
+	formatID uint8  // its format's id (not an index: ids may have gaps)
 
 	// shown is the size the kernel was last told, so that a read after
 	// the size turned out wrong fails instead of serving a cut or padded
@@ -86,7 +86,14 @@ type fileNode struct {
 	shown atomic.Int64
 }
 
-func (f *fileNode) format() format { return allFormats[f.formatID] }
+func (f *fileNode) format() format {
+	for _, ft := range allFormats {
+		if ft.id == int(f.formatID) {
+			return ft
+		}
+	}
+	panic(fmt.Sprintf("fs: unknown format id %d", f.formatID))
+}
 
 // message returns the message as the store knows it now, and the folder
 // it is read from: the folder it was first looked up in while that holds

@@ -162,7 +162,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		w.mu.Unlock()
 		return 0
 	}
-	if d.acct.del {
+	if d.acct.del && name != cache.FlagsName {
 		return d.deleteMessage(ctx, name)
 	}
 	if d.acct.rw {

@@ -69,6 +69,9 @@ func TestParseFormats(t *testing.T) {
 	if err != nil || len(got) != 2 || got[1].ext != "pdf" {
 		t.Errorf("parseFormats: %v %v", got, err)
 	}
+	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].id != 5 || (&fileNode{formatID: 5}).format().ext != "docx" {
+		t.Errorf("parseFormats docx: %v %v", got, err)
+	}
 	if _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}

@@ -32,12 +32,14 @@ type Store interface {
 	// when its announced size is not to be trusted.
 	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
 	BodySize(ctx context.Context, folder string, uidValidity, uid uint32) (int64, error)
-	// Views (html, pdf, txt): KnownViewSize never renders; the others
+	// Views (html, pdf, txt, mht): KnownViewSize never renders; the others
 	// render on first need.
 	KnownViewSize(folder string, uidValidity, uid uint32, format string) (int64, bool)
 	ViewSize(ctx context.Context, folder string, uidValidity, uid uint32, format string) (int64, error)
 	OpenView(ctx context.Context, folder string, uidValidity, uid uint32, format string) (*os.File, error)
 	OnChange(fn func(cache.Change))
+	// FlagsFile is the folder's flags file (cache.FlagsName) and its mtime.
+	FlagsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
 }
 
 // Args is everything the file system is configured with.
@@ -229,6 +231,9 @@ func (a *account) notifyLoop() {
 					child.NotifyContent(0, 0)
 				}
 			}
+		}
+		if child := dir.GetChild(cache.FlagsName); child != nil {
+			child.NotifyContent(0, 0)
 		}
 		dir.NotifyContent(0, 0)
 	}

@@ -109,7 +109,7 @@ func (h *overwrite) flush(ctx context.Context) syscall.Errno {
 	if st == nil {
 		return 0
 	}
-	err := h.f.acct.writer.Commit(uninterrupted(ctx), h.f.folder, st, h.mtime)
+	err := h.f.acct.writer.Commit(uninterrupted(ctx), h.f.folder, h.f.stem, st, h.mtime)
 	go h.f.NotifyContent(0, 0) // the kernel may have kept written pages
 	if err != nil {
 		return writeErrno(h.f.acct.m.log, "append", h.f.path(), err)

@@ -28,10 +28,13 @@ import (
 //     file before closing, rsync on the temporary file before renaming.
 //     A message the folder already holds is not appended again
 //     (cache.Commit);
-//   - NAME.html, .pdf and .txt are accepted and dropped (views are made
-//     from the messages); a name starting with "." is a temporary file,
-//     dropped (and logged) if never renamed; any other name is refused
-//     with EINVAL;
+//   - the folder's flags file (cache.FlagsName), written in place or
+//     renamed to, sets the flags of the messages it names, and of those
+//     appended later under those names (cache.SetFlags);
+//   - NAME.html, .pdf, .txt and the other views are accepted and dropped
+//     (views are made from the messages); a name starting with "." is a
+//     temporary file, dropped (and logged) if never renamed; any other
+//     name is refused with EINVAL;
 //   - mkdir creates a folder; mv of a NAME.eml to another folder moves
 //     the message (UID MOVE), mv of a folder renames it (RENAME); rm and
 //     rmdir fail with EPERM, except that with AllowDelete rm of a NAME.eml
@@ -51,7 +54,8 @@ import (
 // Writer is what a writable account's Store must also do.
 type Writer interface {
 	Stage() (*cache.Staged, error)
-	Commit(ctx context.Context, folder string, st *cache.Staged, date time.Time) error
+	Commit(ctx context.Context, folder, stem string, st *cache.Staged, date time.Time) error
+	SetFlags(ctx context.Context, folder string, st *cache.Staged) error
 	CreateFolder(ctx context.Context, name string) error
 	Delete(ctx context.Context, folder string, uidValidity, uid uint32) error
 	DeleteFolder(ctx context.Context, name string) error
@@ -65,20 +69,34 @@ type writeKind uint8
 const (
 	kindMessage writeKind = iota // NAME.eml: appended when complete
 	kindView                     // a view's name: accepted and dropped
+	kindFlags                    // cache.FlagsName: sets the flags when complete
 	kindTemp                     // .NAME: a tool's temporary file, decided at its rename
 )
 
 // classify tells what a name written into a folder is.
 func classify(name string) (writeKind, bool) {
 	switch {
+	case name == cache.FlagsName:
+		return kindFlags, true
 	case len(name) > len(".eml") && strings.HasSuffix(name, ".eml"):
 		return kindMessage, true
-	case strings.HasSuffix(name, ".html"), strings.HasSuffix(name, ".pdf"), strings.HasSuffix(name, ".txt"):
+	case isViewName(name):
 		return kindView, true
 	case strings.HasPrefix(name, "."):
 		return kindTemp, true
 	}
 	return 0, false
+}
+
+// isViewName tells whether name ends in the extension of a view (any
+// format but eml).
+func isViewName(name string) bool {
+	for _, f := range allFormats {
+		if f.id != emlFormat && strings.HasSuffix(name, "."+f.ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Inode numbers of written files: 1 | 7 (a format no message file uses)
@@ -304,7 +322,7 @@ func (w *writeNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
 		return 0
 	}
 	switch w.kind {
-	case kindMessage:
+	case kindMessage, kindFlags:
 		name, parent := w.Parent()
 		return w.commitLocked(ctx, parent, name)
 	case kindView:
@@ -320,7 +338,7 @@ func (w *writeNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.opens--
-	if w.opens == 0 && w.kind == kindMessage && w.flushed && w.dirty && !w.done {
+	if w.opens == 0 && (w.kind == kindMessage || w.kind == kindFlags) && w.flushed && w.dirty && !w.done {
 		name, parent := w.Parent()
 		w.commitLocked(context.Background(), parent, name)
 	}
@@ -360,7 +378,12 @@ func (w *writeNode) commitLocked(ctx context.Context, dir *fs.Inode, name string
 			path = join(d.path, name)
 		}
 	}
-	err := w.acct.writer.Commit(uninterrupted(ctx), w.folder, st, w.mtime)
+	var err error
+	if w.kind == kindFlags {
+		err = w.acct.writer.SetFlags(uninterrupted(ctx), w.folder, st)
+	} else {
+		err = w.acct.writer.Commit(uninterrupted(ctx), w.folder, strings.TrimSuffix(name, ".eml"), st, w.mtime)
+	}
 	if dir != nil {
 		go dir.NotifyEntry(name)
 	}
@@ -435,7 +458,7 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	switch {
 	case kind == kindView:
 		w.dropLocked()
-	case kind == kindMessage && w.flushed:
+	case (kind == kindMessage || kind == kindFlags) && w.flushed:
 		// Closed since written (its RELEASE may still be on the way):
 		// complete.
 		return w.commitLocked(ctx, nd.EmbeddedInode(), newName)

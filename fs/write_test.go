@@ -15,6 +15,8 @@ func TestClassify(t *testing.T) {
 		"x.html":                       kindView,
 		"x.pdf":                        kindView,
 		"x.txt":                        kindView,
+		"x.mht":                        kindView,
+		"x.docx":                       kindView,
 	} {
 		if got, ok := classify(name); !ok || got != want {
 			t.Errorf("classify(%q) = %v, %v; want %v", name, got, ok, want)

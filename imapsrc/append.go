@@ -18,10 +18,10 @@ import (
 // connection: the server may have done it already.
 
 // Append implements cache.Source: APPEND with the date as INTERNALDATE
-// and no flags. With UIDPLUS the server's APPENDUID tells the new UID.
-func (s *Source) Append(ctx context.Context, folder string, r io.Reader, size int64, date time.Time) (uidValidity, uid uint32, err error) {
+// and the flags given. With UIDPLUS the server's APPENDUID tells the new UID.
+func (s *Source) Append(ctx context.Context, folder string, r io.Reader, size int64, date time.Time, flags []string) (uidValidity, uid uint32, err error) {
 	err = s.run(ctx, "append", "", 1, func(cn *conn) error {
-		cmd := cn.c.Append(folder, size, &imap.AppendOptions{Time: date})
+		cmd := cn.c.Append(folder, size, &imap.AppendOptions{Time: date, Flags: imapFlags(flags)})
 		// The server says nothing while the literal is sent: each chunk
 		// sent is progress for the stall watchdog.
 		_, werr := io.Copy(cmd, &progressReader{r: r, cn: cn})

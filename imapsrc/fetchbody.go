@@ -173,10 +173,11 @@ func sectionName(s *imap.FetchItemBodySection) string {
 
 // fetched is what collect read of one message of a FETCH response.
 type fetched struct {
-	uid  imap.UID
-	size int64
-	date time.Time
-	body []byte // the one body section asked for; nil if none came
+	uid   imap.UID
+	size  int64
+	date  time.Time
+	flags []imap.Flag
+	body  []byte // the one body section asked for; nil if none came
 }
 
 // maxSmallSection bounds a header section collect takes into memory.
@@ -197,6 +198,8 @@ func (cn *conn) collect(msg *imapclient.FetchMessageData) (fetched, error) {
 			f.size = item.Size
 		case imapclient.FetchItemDataInternalDate:
 			f.date = item.Time
+		case imapclient.FetchItemDataFlags:
+			f.flags = item.Flags
 		case imapclient.FetchItemDataBodySection:
 			if item.Literal == nil {
 				continue

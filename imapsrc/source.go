@@ -1,8 +1,6 @@
 package imapsrc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +12,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode subjects in every charset people send
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 
 	"mailfs/cache"
 )
@@ -190,7 +185,7 @@ func (s *Source) Status(ctx context.Context, folder string) (cache.Status, error
 	var st cache.Status
 	err := s.do(ctx, "status", "", func(cn *conn) error {
 		noop := cn.refresh()
-		data, err := cn.c.Status(folder, statusOptions).Wait()
+		data, err := cn.c.Status(folder, cn.statusOptions()).Wait()
 		if err == nil {
 			err = noop()
 		}
@@ -211,7 +206,7 @@ func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cac
 		noop := cn.refresh()
 		cmds := make([]*imapclient.StatusCommand, len(folders))
 		for i, f := range folders {
-			cmds[i] = cn.c.Status(f, statusOptions)
+			cmds[i] = cn.c.Status(f, cn.statusOptions())
 		}
 		for i, cmd := range cmds {
 			data, err := cmd.Wait()
@@ -228,10 +223,14 @@ func (s *Source) Statuses(ctx context.Context, folders []string) (map[string]cac
 	return out, err
 }
 
-var statusOptions = &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true}
+// statusOptions asks for the counters, and for HIGHESTMODSEQ where the
+// server has CONDSTORE: it tells when flags changed.
+func (cn *conn) statusOptions() *imap.StatusOptions {
+	return &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, HighestModSeq: cn.c.Caps().Has(imap.CapCondStore)}
+}
 
 func statusOf(data *imap.StatusData) cache.Status {
-	st := cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext)}
+	st := cache.Status{UIDValidity: data.UIDValidity, UIDNext: uint32(data.UIDNext), HighestModSeq: data.HighestModSeq}
 	if data.NumMessages != nil {
 		st.Messages = *data.NumMessages
 	}
@@ -326,7 +325,7 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 			fn(*held)
 		}
 		m := cache.Meta{UID: uint32(buf.uid), Size: buf.size, Date: buf.date}
-		m.Subject, m.MessageID = parseMetaHeader(buf.body)
+		m.Subject, m.MessageID = cache.ParseMetaHeader(buf.body)
 		held = &m
 	}
 	if err := cmd.Close(); err != nil {
@@ -336,22 +335,6 @@ func (s *Source) fetchMeta(cn *conn, folder string, uidValidity, from uint32, fn
 		fn(*held)
 	}
 	return nil
-}
-
-// parseMetaHeader decodes the subject and message ID from fetched header
-// fields. A broken header gives what could be read, never an error.
-func parseMetaHeader(raw []byte) (subject, id string) {
-	raw = append(raw, "\r\n"...)
-	// A reader sized to the header: the default 4 KiB buffer per message
-	// is most of the garbage of listing a big folder.
-	h, _ := textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
-	mh := mail.Header{Header: message.Header{Header: h}}
-	subject, err := mh.Subject()
-	if err != nil {
-		subject = mh.Get("Subject")
-	}
-	id = strings.Trim(strings.TrimSpace(mh.Get("Message-Id")), "<>")
-	return subject, id
 }
 
 // UIDs implements cache.Source.

@@ -75,9 +75,14 @@ func FuzzRender(f *testing.F) {
 		var b bytes.Buffer
 		writeText(&b, m)
 		b.Reset()
-		writeMessageHTML(&b, m)
+		p := &page{b: &b, csp: htmlCSP, image: dataURI}
+		p.head(m)
+		p.body(m)
 		if _, err := buildPDF(parse, raw, Options{}); err != nil {
 			t.Fatalf("pdf: %v", err)
+		}
+		if err := buildDOCX(io.Discard, parse, raw); err != nil {
+			t.Fatalf("docx: %v", err)
 		}
 	})
 }
@@ -121,6 +126,10 @@ func BenchmarkHTML(b *testing.B) {
 	benchCorpus(b, func(raw []byte) error { return HTML(raw, io.Discard) })
 }
 
+func BenchmarkMHT(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return MHT(raw, io.Discard) })
+}
+
 func BenchmarkText(b *testing.B) {
 	benchCorpus(b, func(raw []byte) error { return Text(raw, io.Discard) })
 }
@@ -152,12 +161,30 @@ func benchOne(b *testing.B, raw []byte, fn func([]byte) error) {
 	}
 }
 
+func BenchmarkDOCX(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return DOCX(raw, io.Discard) })
+}
+
+func BenchmarkTypicalDOCX(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return DOCX(raw, io.Discard) })
+}
+
+// BenchmarkRichDOCX is the newsletter of docx_test.go: tables, lists and
+// three images.
+func BenchmarkRichDOCX(b *testing.B) {
+	benchOne(b, richMessage(), func(raw []byte) error { return DOCX(raw, io.Discard) })
+}
+
 func BenchmarkTypicalPDF(b *testing.B) {
 	benchOne(b, typicalMessage(), func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
 }
 
 func BenchmarkTypicalHTML(b *testing.B) {
 	benchOne(b, typicalMessage(), func(raw []byte) error { return HTML(raw, io.Discard) })
+}
+
+func BenchmarkTypicalMHT(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return MHT(raw, io.Discard) })
 }
 
 func BenchmarkTypicalText(b *testing.B) {

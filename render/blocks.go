@@ -6,9 +6,10 @@ import (
 	"unicode"
 )
 
-// Blocks are the formatted-text model shared by the TXT and PDF renderers:
-// an HTML or plain text body becomes a flat list of paragraphs made of
-// styled spans, plus images and rules.
+// Blocks are the formatted-text model shared by the TXT, PDF and DOCX
+// renderers: an HTML or plain text body becomes a flat list of paragraphs
+// made of styled spans, plus images and rules, and, for the views that lay
+// out tables (DOCX), tables whose cells hold blocks.
 
 type span struct {
 	text      string
@@ -29,6 +30,7 @@ const (
 	bPre                      // text with significant white space
 	bImage                    // img
 	bRule                     // a horizontal line
+	bTable                    // rows of cells (htmlTableBlocks only)
 )
 
 type block struct {
@@ -40,6 +42,13 @@ type block struct {
 	bullet string // list marker for the first line, or ""
 	space  bool   // followed by a blank line
 	img    *attachment
+	rows   [][]tableCell // bTable
+	border bool          // bTable: the message draws cell borders
+}
+
+type tableCell struct {
+	blocks []block
+	span   int // columns covered (colspan), at least 1
 }
 
 // chooseBody resolves multipart/alternative choices. With preferHTML the

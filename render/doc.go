@@ -1,5 +1,5 @@
-// Package render turns the raw bytes of one mail message into the three
-// views mailfs shows beside the .eml: .html, .txt and .pdf.
+// Package render turns the raw bytes of one mail message into the views
+// mailfs shows beside the .eml: .html, .txt, .pdf, .mht and .docx.
 //
 // The renderers are pure functions of the message bytes: no I/O (except
 // SystemFonts, a helper for the caller), no network, no clock, no
@@ -33,13 +33,54 @@
 //
 // # HTML
 //
-// The HTML body is sanitised with a small allowlist over golang.org/x/net/html
-// (sanitize.go) rather than bluemonday, whose UGC policy keeps remote
-// images and which would need as much configuration as the allowlist
-// itself: no scripts, event handlers, forms, frames, objects, meta refresh,
-// remote images or CSS url()s; cid: images become data: URIs. A
-// Content-Security-Policy meta tag (default-src 'none'; img-src data:;
-// style-src 'unsafe-inline') backs this up.
+// The page's header block (subject, From, To, Cc, Date, attachment list),
+// its notices and plain-text bodies are mailfs's own markup; each HTML body
+// of the message is a document of its own in a sandboxed frame
+// (<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc=…>:
+// no scripts, an opaque origin; a clicked link opens in an ordinary new
+// tab). The message's CSS applies inside its frame only, and a fixed or
+// sticky element is fixed to the frame, so the message cannot hide, move,
+// cover or restyle the header block, however its CSS is written: scoping
+// the message's selectors to a container instead would need a CSS parser
+// that gets every trick (:root, :has(), @scope, unbalanced braces, negative
+// margins, transforms) right. The srcdoc attribute is escaped like any
+// attribute value, so no "</iframe>" or quote in the message can end it.
+//
+// Without scripts a frame cannot take the height of its content. Rather
+// than guess one, the page is a column as tall as the window: the header
+// block on top (at most half of it; a long To: list scrolls within its
+// row), then a pane that scrolls, in which a frame is exactly as tall as
+// the pane. A message with one HTML body thus reads like a mail client's
+// reading pane, with one scroll bar, the real header always in view; a
+// short message leaves white space below, as mail clients do. (A tall fixed
+// height would leave the real header off screen and a second scroll bar on
+// the page; a height estimated from the text is wrong for most newsletters.)
+// When printed, the page flows and a frame is one page tall; the .pdf is
+// the view for printing.
+//
+// Inside its frame the body is sanitised with a small allowlist over
+// golang.org/x/net/html (sanitize.go) rather than bluemonday, whose UGC
+// policy keeps remote images and which would need as much configuration
+// as the allowlist itself: no scripts, event handlers, forms, frames,
+// objects, meta refresh, remote images or CSS url()s; cid: and base64
+// data: images are shown from data: URIs (never SVG). A
+// Content-Security-Policy (default-src 'none'; img-src data:; style-src
+// 'unsafe-inline') in the page, inherited by the frames and repeated at the
+// top of each frame's document, backs this up.
+//
+// # MHT
+//
+// The .mht (mht.go) is RFC 2557 MHTML: a multipart/related whose root part
+// is the same page, and whose other parts are the images it shows, each
+// with a Content-Location under http://mailfs.invalid/ (a domain that never
+// resolves) which the page uses as the image's URL, instead of a data: URI.
+// The body frames stay srcdoc frames: Chromium resolves the images of a
+// srcdoc frame from the archive like those of the root (checked with
+// headless Chromium, which opens the file offline), so the .mht has the
+// same protection of the header block as the .html. The root is
+// quoted-printable and the images base64 in lines of 76, as Chromium and
+// Word write them; the boundary is derived from a SHA-256 of the parts, so
+// the bytes are deterministic and no part can contain it.
 //
 // # PDF and fonts
 //
@@ -117,17 +158,63 @@
 // shaped to presentation forms (bidi.go), a simplification of the Unicode
 // bidi algorithm that is good enough for mail.
 //
+// # DOCX
+//
+// The .docx view (docx.go, docxpkg.go) is written by render itself with
+// archive/zip and a few hundred lines of WordprocessingML, not with a
+// library: github.com/gomutex/godocx, the maintained MIT candidate, has no
+// tagged release, reads images from file paths (render does no I/O),
+// starts from a template document, and gives no say over zip entry times;
+// the subset a mail needs (paragraphs, runs, hyperlinks, numbering, tables,
+// inline pictures) is small and fixed. It shows what the PDF shows, from
+// the same model: the header block (Subject as the Title paragraph,
+// From/To/Cc/Date; the Subject and From also as the document's title and
+// author), the HTML alternative converted by htmlconv.go, or the plain
+// text, with headings as Heading 1–6 styles, bold and italic runs, lists
+// as Word numbering (each numbered list its own instance, starting at its
+// own number), <pre> in a monospace style, quotes indented with a bar,
+// links as hyperlinks, notes in a framed paragraph, and attached messages
+// in a framed one-cell table. Unlike the PDF, it keeps HTML tables as
+// tables (htmlTableBlocks): a table of more than one column becomes a
+// Word table of equal columns, with borders when the message draws them;
+// a one-column layout table, as newsletters nest them, is unwrapped.
+// Images (cid:, inline parts, and image attachments after the attachment
+// list) are media parts shown at 96 dpi, scaled to the column; PNG, JPEG
+// and GIF as they are, WebP converted to PNG; tracking pixels are dropped.
+// A paragraph whose first strong character is right-to-left gets Word's
+// right-to-left paragraph direction. Emoji get runs of their own that name
+// an emoji font (Segoe UI Emoji), which Word on Windows has and for which
+// LibreOffice finds a fallback.
+//
+// Attachments are listed (name, type, size), not embedded: Word embeds a
+// file as an OLE package (a compound file with an Ole10Native stream and
+// a preview picture per file), which is far more machinery than the rest
+// of the view; the original message and its attachments are in the .eml
+// and the PDF beside it.
+//
+// The bytes are deterministic: every zip entry has the same time
+// (1980-01-01), [Content_Types].xml comes first and the other parts are
+// sorted by name, relationship and numbering ids are given in document
+// order, and the document dates are the message's Date. Characters that
+// XML 1.0 forbids are dropped; link targets that are no URL, or longer
+// than Word accepts, leave their text without a link. Word refuses a
+// document whose elements are out of the schema's order, so docx.go
+// writes properties in the order of the transitional schema (ISO/IEC
+// 29500-4); the corpus's documents were checked against it with xmllint
+// when this was written (the schema files are not part of mailfs).
+//
 // Performance: the bundled fonts' coverage and widths are computed once per
 // process; fpdf itself re-parses and subsets each TrueType font it embeds
 // per document (about 1 ms per Go font) and compresses each page with a
 // fresh zlib writer, which together dominate a PDF's time: an ordinary
-// message takes about 5 ms for the PDF and well under 1 ms for HTML or TXT
-// on one core (see the benchmarks in bench_test.go).
+// message takes about 5 ms for the PDF, about 3 ms for the DOCX (most of
+// it parsing the message) and well under 1 ms for HTML, MHT or TXT on one
+// core (see the benchmarks in bench_test.go).
 package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 2
+const Version = 3
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -15,17 +15,16 @@ func TestDump(t *testing.T) {
 		t.Skip("set RENDER_DUMP=dir to write the rendered corpus there")
 	}
 	opt := Options{ExtraFonts: SystemFonts()}
-	files, _ := filepath.Glob("testdata/*.eml")
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stem := filepath.Join(dir, strings.TrimSuffix(filepath.Base(f), ".eml"))
+	msgs := readCorpus(t)
+	msgs["rich.eml"] = richMessage()
+	for name, raw := range msgs {
+		stem := filepath.Join(dir, strings.TrimSuffix(name, ".eml"))
 		for ext, fn := range map[string]func(*os.File) error{
 			".html": func(w *os.File) error { return HTML(raw, w) },
 			".txt":  func(w *os.File) error { return Text(raw, w) },
+			".mht":  func(w *os.File) error { return MHT(raw, w) },
 			".pdf":  func(w *os.File) error { return PDF(raw, w, opt) },
+			".docx": func(w *os.File) error { return DOCX(raw, w) },
 		} {
 			w, err := os.Create(stem + ext)
 			if err != nil {

@@ -13,11 +13,22 @@ import (
 // target, cid: images become image blocks and hidden or active content is
 // dropped. Table cells of a row with only inline content share one line.
 func htmlBlocks(src string, m *message) []block {
+	return convertHTML(src, m, false)
+}
+
+// htmlTableBlocks is htmlBlocks for views that lay out tables: a table of
+// more than one column becomes a bTable block whose cells hold blocks; a
+// table of one column (a layout table) is read as its cells' content.
+func htmlTableBlocks(src string, m *message) []block {
+	return convertHTML(src, m, true)
+}
+
+func convertHTML(src string, m *message, tables bool) []block {
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
 		return textBlocks(src)
 	}
-	c := &htmlConv{m: m}
+	c := &htmlConv{m: m, tables: tables}
 	c.walk(doc)
 	c.flush(bPara, false)
 	return c.blocks
@@ -25,6 +36,8 @@ func htmlBlocks(src string, m *message) []block {
 
 type htmlConv struct {
 	m       *message
+	tables  bool // make bTable blocks
+	depth   int  // tables around this conversion (of a cell)
 	blocks  []block
 	cur     []span
 	style   span // current bold/italic/href
@@ -146,6 +159,10 @@ func (c *htmlConv) walk(n *html.Node) {
 		c.flush(bPre, true)
 		c.pre--
 		return
+	case atom.Table:
+		if c.tables && c.table(n) {
+			return
+		}
 	case atom.Tr:
 		if cells := inlineCells(n); len(cells) > 1 {
 			c.flush(bPara, false)
@@ -268,6 +285,91 @@ func (c *htmlConv) image(n *html.Node) {
 	if alt := strings.TrimSpace(invisible.Replace(attr(n, "alt"))); alt != "" {
 		c.text("[" + alt + "]")
 	}
+}
+
+const (
+	maxTableDepth = 5  // nesting of bTable blocks; deeper tables are flattened
+	maxTableCols  = 63 // Word's limit; wider tables are flattened
+)
+
+// table makes a bTable block of a table with more than one column and
+// reports whether it did; each cell is converted on its own.
+func (c *htmlConv) table(n *html.Node) bool {
+	rows := tableRows(n)
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	if cols < 2 || cols > maxTableCols || c.depth >= maxTableDepth {
+		return false
+	}
+	c.flush(bPara, false)
+	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+		if ch.Type == html.ElementNode && ch.DataAtom == atom.Caption {
+			c.walk(ch)
+		}
+	}
+	t := block{kind: bTable, indent: c.indent, quote: c.quote, space: true, border: bordered(n)}
+	for _, r := range rows {
+		row := make([]tableCell, len(r))
+		for i, td := range r {
+			sub := &htmlConv{m: c.m, tables: true, depth: c.depth + 1}
+			sub.walk(td)
+			sub.flush(bPara, false)
+			span, _ := strconv.Atoi(attr(td, "colspan"))
+			row[i] = tableCell{blocks: sub.blocks, span: min(max(span, 1), maxTableCols)}
+			t.border = t.border || bordered(td)
+		}
+		t.rows = append(t.rows, row)
+	}
+	c.blocks = append(c.blocks, t)
+	return true
+}
+
+// tableRows returns the visible cells of each row of a table that has any.
+func tableRows(table *html.Node) [][]*html.Node {
+	var rows [][]*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			if ch.Type != html.ElementNode || hidden(ch) {
+				continue
+			}
+			switch ch.DataAtom {
+			case atom.Thead, atom.Tbody, atom.Tfoot:
+				walk(ch)
+			case atom.Tr:
+				var cells []*html.Node
+				for td := ch.FirstChild; td != nil; td = td.NextSibling {
+					if td.Type == html.ElementNode && (td.DataAtom == atom.Td || td.DataAtom == atom.Th) && !hidden(td) {
+						cells = append(cells, td)
+					}
+				}
+				if len(cells) > 0 {
+					rows = append(rows, cells)
+				}
+			}
+		}
+	}
+	walk(table)
+	return rows
+}
+
+// bordered reports a table or cell that draws borders: a border attribute
+// above zero or a border style that is not none or zero.
+func bordered(n *html.Node) bool {
+	if b, err := strconv.Atoi(strings.TrimSpace(attr(n, "border"))); err == nil && b > 0 {
+		return true
+	}
+	st := strings.ToLower(strings.Join(strings.Fields(attr(n, "style")), ""))
+	for _, decl := range strings.Split(st, ";") {
+		k, v, _ := strings.Cut(decl, ":")
+		if strings.HasPrefix(k, "border") && !strings.HasSuffix(k, "radius") && !strings.HasSuffix(k, "collapse") &&
+			!strings.HasSuffix(k, "color") && v != "" && v != "0" && v != "none" && !strings.HasPrefix(v, "0px") && !strings.HasPrefix(v, "none") {
+			return true
+		}
+	}
+	return false
 }
 
 // inlineCells returns the non-empty cells of a table row when none of them

@@ -611,18 +611,26 @@ func TestPDFEmbeddedNames(t *testing.T) {
 
 // TestPDFMetadataText: the title and author keep every visible character
 // (emoji as surrogate pairs, not U+FFFD) and lose control characters and
-// bidi overrides.
+// bidi overrides, which could make "invoice<RLO>fdp.exe" read as
+// "invoiceexe.pdf"; so do the names of embedded files.
 func TestPDFMetadataText(t *testing.T) {
 	corpus := readCorpus(t)
-	for name, want := range map[string][2]string{
-		"emoji.eml":         {"Party tonight 🎉🍕 at 8", ""},
-		"control-chars.eml": {"Payroll update fdp.exe 📎", "Mallory [31mHR [0m <mallory@example.com>"},
+	corpus["bidi-override"] = []byte("From: =?utf-8?q?=E2=80=AEnimda?= <x@example.com>\r\nSubject: =?utf-8?q?Invoice_=E2=80=AEfdp.exe?=\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the invoice.\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe\r\n\r\nMZ\r\n--b--\r\n")
+	for name, want := range map[string][3]string{
+		"emoji.eml":         {"Party tonight 🎉🍕 at 8", "Eve 🌟 <eve@example.com>"},
+		"control-chars.eml": {"Payroll update 📎", "Mallory [31mHR [0m <mallory@example.com>"},
+		"bidi-override":     {"Invoice fdp.exe", "nimda <x@example.com>", "invoicefdp.exe"},
 	} {
 		f := filepath.Join(t.TempDir(), "x.pdf")
 		os.WriteFile(f, render(t, "pdf", corpus[name], Options{}), 0o644)
 		info := readPDF(t, f).checkInfo(t)
-		if info["/Title"] != want[0] || want[1] != "" && info["/Author"] != want[1] {
+		if info["/Title"] != want[0] || info["/Author"] != want[1] {
 			t.Errorf("%s: title %q, author %q; want %q", name, info["/Title"], info["/Author"], want)
+		}
+		if want[2] != "" && !strings.Contains(run(t, "pdfdetach", "-list", f), "2: "+want[2]+"\n") {
+			t.Errorf("%s: embedded names:\n%s", name, run(t, "pdfdetach", "-list", f))
 		}
 	}
 }

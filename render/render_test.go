@@ -50,7 +50,7 @@ var corpus = map[string]corpusCase{
 	"headers-only.eml":          {"No body at all", "", 0, nil},
 	"not-a-message.eml":         {"", "just some text that someone saved", 0, nil},
 	"bom.eml":                   {"Saved with a byte order mark", "starts with a UTF-8 byte order mark", 0, nil},
-	"control-chars.eml":         {"Payroll update", "carry control characters", 0, nil},
+	"control-chars.eml":         {"Payroll update 📎", "carry control characters", 0, nil},
 	"same-names.eml":            {"Three reports and the minutes", "the same file name", 0, []string{"report.pdf"}},
 	"images-cmyk-alpha.eml":     {"Proofs in CMYK and with transparency", "two logos with transparency", 0, nil},
 	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
@@ -108,6 +108,8 @@ func render(t *testing.T, format string, raw []byte, opt Options) []byte {
 		err = Text(raw, &b)
 	case "pdf":
 		err = PDF(raw, &b, opt)
+	case "mht":
+		err = MHT(raw, &b)
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", format, err)
@@ -146,6 +148,7 @@ func TestHTML(t *testing.T) {
 			want := corpus[name]
 			out := string(render(t, "html", raw, Options{}))
 			checkSafeHTML(t, out)
+			checkPage(t, out, htmlCSP)
 			text := norm1(htmlText(out))
 			for _, s := range []string{want.subject, want.snippet} {
 				if !strings.Contains(text, norm1(s)) {
@@ -161,7 +164,7 @@ func TestHTML(t *testing.T) {
 	}
 }
 
-// htmlText returns the visible text of a page.
+// htmlText returns the visible text of a page, its body frames' too.
 func htmlText(page string) string {
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
@@ -172,6 +175,9 @@ func htmlText(page string) string {
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode && (n.Data == "style" || n.Data == "title" || n.Data == "script") {
 			return
+		}
+		if n.Type == html.ElementNode && n.Data == "iframe" {
+			b.WriteString(htmlText(attrOf(n, "srcdoc")) + " ")
 		}
 		if n.Type == html.TextNode {
 			b.WriteString(n.Data + " ")
@@ -184,31 +190,58 @@ func htmlText(page string) string {
 	return b.String()
 }
 
+func attrOf(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
 var (
 	reScript   = regexp.MustCompile(`(?i)<\s*script`)
 	reHandler  = regexp.MustCompile(`(?i)<[^>]*\son[a-z]+\s*=`)
 	reCSSFetch = regexp.MustCompile(`(?i)url\s*\(|@import|image-set\s*\(`)
-	reActive   = regexp.MustCompile(`(?i)<\s*(iframe|frame|object|embed|form|input|base|link|applet|svg|meta[^>]+refresh)\b`)
+	reActive   = regexp.MustCompile(`(?i)<\s*(frame|object|embed|form|input|base|link|applet|svg|meta[^>]+refresh)\b`)
+	reFrame    = regexp.MustCompile(`(?i)<\s*iframe\b`)
 )
 
-// checkSafeHTML asserts that a page runs nothing and fetches nothing.
+// checkSafeHTML asserts that a page runs nothing and fetches nothing, and
+// that its only frames are sandboxed body frames, themselves safe pages.
 func checkSafeHTML(t *testing.T, page string) {
+	t.Helper()
+	checkSafeDoc(t, page, htmlCSP, 0)
+}
+
+func checkSafeDoc(t *testing.T, page, csp string, depth int) {
 	t.Helper()
 	for _, re := range []*regexp.Regexp{reScript, reHandler, reCSSFetch, reActive} {
 		if m := re.FindString(page); m != "" {
 			t.Errorf("unsafe html: %q", m)
 		}
 	}
-	if !strings.Contains(page, `http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:`) {
+	if !strings.Contains(page, `<meta http-equiv="Content-Security-Policy" content="`+csp+`">`) {
 		t.Error("no Content-Security-Policy")
 	}
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
 		t.Fatal(err)
 	}
+	frames := 0
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
+			if n.Data == "iframe" {
+				frames++
+				if depth > 0 {
+					t.Errorf("a frame inside a body frame")
+				}
+				if len(n.Attr) != 4 || attrOf(n, "sandbox") != frameSandbox || attrOf(n, "class") != "mailfs-frame" {
+					t.Errorf("frame not sandboxed as it should: %v", n.Attr)
+				}
+				checkSafeDoc(t, attrOf(n, "srcdoc"), csp, depth+1)
+			}
 			for _, a := range n.Attr {
 				v := strings.ToLower(strings.TrimSpace(a.Val))
 				switch {
@@ -220,7 +253,7 @@ func checkSafeHTML(t *testing.T, page string) {
 					}
 				case a.Key == "src" || a.Key == "href" || a.Key == "srcset" || a.Key == "background" ||
 					a.Key == "poster" || a.Key == "data" || a.Key == "action":
-					if !strings.HasPrefix(v, "data:image/") {
+					if !strings.HasPrefix(v, "data:image/") && !(csp == mhtCSP && strings.HasPrefix(v, mhtBase)) {
 						t.Errorf("resource <%s %s=%q>", n.Data, a.Key, a.Val)
 					}
 				}
@@ -231,6 +264,9 @@ func checkSafeHTML(t *testing.T, page string) {
 		}
 	}
 	walk(doc)
+	if n := len(reFrame.FindAllString(page, -1)); n != frames {
+		t.Errorf("%d <iframe in the source, %d frames parsed", n, frames)
+	}
 }
 
 // tool finds an external program; tests that need it skip without it,
@@ -325,7 +361,7 @@ func TestDeterministic(t *testing.T) {
 	for name, raw := range readCorpus(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel() // renders run concurrently in mailfs too
-			for _, format := range []string{"html", "txt", "pdf"} {
+			for _, format := range []string{"html", "txt", "pdf", "mht"} {
 				a, b := render(t, format, raw, opt), render(t, format, raw, opt)
 				if !bytes.Equal(a, b) {
 					t.Errorf("%s differs between two renders", format)
@@ -343,6 +379,7 @@ func TestWriteErrorIsReturned(t *testing.T) {
 	raw := readCorpus(t)["plain.eml"]
 	for name, err := range map[string]error{
 		"html": HTML(raw, failWriter{}), "txt": Text(raw, failWriter{}), "pdf": PDF(raw, failWriter{}, Options{}),
+		"mht": MHT(raw, failWriter{}),
 	} {
 		if err == nil {
 			t.Errorf("%s: write error not returned", name)

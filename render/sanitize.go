@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/base64"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,10 +14,12 @@ import (
 // The sanitiser is an allowlist over golang.org/x/net/html: known
 // formatting elements and attributes are kept, active or fetching content is
 // dropped, unknown elements are unwrapped. Links keep http(s), mailto, tel
-// and ftp targets. Images keep only data: sources; cid: references become
-// data: URIs; remote images become a placeholder of their size (or vanish
-// when they are 1×1 tracking pixels). CSS is kept with every url(),
-// image-set(), @import and escape neutralised.
+// and ftp targets. Images keep only cid: and base64 data: sources of the
+// types a browser shows (never SVG), written as data: URIs (parts of the
+// .mht); remote images become a placeholder of their size (or vanish when
+// they are 1×1 tracking pixels). CSS is kept with every url(), image-set(),
+// @import and escape neutralised. The result is a document of its own,
+// shown in a sandboxed frame (html.go), so its CSS cannot reach the page.
 
 // allowedTags are written as they are (with filtered attributes).
 var allowedTags = map[atom.Atom]bool{}
@@ -52,14 +55,16 @@ var allowedAttrs = map[string]bool{"class": true, "id": true, "title": true, "di
 
 var voidTags = map[atom.Atom]bool{atom.Br: true, atom.Hr: true, atom.Img: true, atom.Wbr: true, atom.Col: true}
 
-// sanitizeHTML writes an HTML body as a safe fragment inside a
-// mailfs-body container, its style sheets first.
-func sanitizeHTML(b *bytes.Buffer, src string, m *message) {
+// sanitizeHTML writes an HTML body as the rest of a frame document after
+// its <head> start: the message's style sheets, then a <body> with the
+// message's body attributes and the sanitised content. image gives the URL
+// an image part is shown from.
+func sanitizeHTML(b *bytes.Buffer, src string, m *message, image func(*attachment) string) {
 	doc, err := html.Parse(strings.NewReader(src))
 	if err != nil {
-		b.WriteString("<div class=\"mailfs-body\"><div class=\"mailfs-text\">")
+		b.WriteString("</head><body><div class=\"mailfs-text\">")
 		writeTextHTML(b, src)
-		b.WriteString("</div></div>\n")
+		b.WriteString("</div></body>")
 		return
 	}
 	var styles []string
@@ -91,7 +96,7 @@ func sanitizeHTML(b *bytes.Buffer, src string, m *message) {
 	for _, s := range styles {
 		b.WriteString("<style>" + s + "</style>\n")
 	}
-	b.WriteString("<div class=\"mailfs-body\"")
+	b.WriteString("</head>\n<body")
 	if body != nil {
 		st := cleanCSS(attr(body, "style"))
 		if c := attr(body, "bgcolor"); c != "" {
@@ -112,16 +117,17 @@ func sanitizeHTML(b *bytes.Buffer, src string, m *message) {
 		}
 	}
 	b.WriteString(">\n")
-	s := &sanitizer{b: b, m: m}
+	s := &sanitizer{b: b, m: m, image: image}
 	if body != nil {
 		s.children(body)
 	}
-	b.WriteString("\n</div>\n")
+	b.WriteString("\n</body>")
 }
 
 type sanitizer struct {
-	b *bytes.Buffer
-	m *message
+	b     *bytes.Buffer
+	m     *message
+	image func(*attachment) string
 }
 
 func (s *sanitizer) children(n *html.Node) {
@@ -193,11 +199,12 @@ func (s *sanitizer) img(n *html.Node) {
 	switch l := strings.ToLower(src); {
 	case strings.HasPrefix(l, "cid:"):
 		if a := s.m.cids[cidKey(src[4:])]; a != nil {
-			uri = dataURI(a)
+			uri = s.image(a)
 		}
-	case strings.HasPrefix(l, "data:image/png;") || strings.HasPrefix(l, "data:image/jpeg;") ||
-		strings.HasPrefix(l, "data:image/gif;") || strings.HasPrefix(l, "data:image/webp;"):
-		uri = src
+	case strings.HasPrefix(l, "data:image/"):
+		if a := dataImage(src); a != nil {
+			uri = s.image(a)
+		}
 	}
 	w, h := pixels(attr(n, "width")), pixels(attr(n, "height"))
 	if uri == "" {
@@ -238,6 +245,21 @@ func (s *sanitizer) img(n *html.Node) {
 		}
 	}
 	s.b.WriteString(">")
+}
+
+// dataImage decodes an image the message carries in a base64 data: URI,
+// so that it is sniffed (and, in the .mht, stored as a part) like any
+// other; nil when it is not one.
+func dataImage(uri string) *attachment {
+	meta, data, ok := strings.Cut(uri, ",")
+	if !ok || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(data), ""))
+	if err != nil || imageType(b) == "" {
+		return nil
+	}
+	return &attachment{name: "image", ctype: strings.ToLower(strings.TrimSuffix(meta[5:], ";base64")), data: b}
 }
 
 func pixels(v string) int {

@@ -11,7 +11,7 @@ func sanitized(src string) string {
 		"img1@x": {name: "a.png", ctype: "image/png", data: []byte("\x89PNG\r\n\x1a\n0000")},
 	}}
 	var b bytes.Buffer
-	sanitizeHTML(&b, src, m)
+	sanitizeHTML(&b, src, m, dataURI)
 	return b.String()
 }
 

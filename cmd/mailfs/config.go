@@ -84,7 +84,7 @@ type Account struct {
 // Defaults of the top-level keys.
 var (
 	defaultFormats = []string{"eml"}
-	knownFormats   = []string{"eml", "html", "pdf", "txt"}
+	knownFormats   = []string{"eml", "html", "pdf", "txt", "mht", "docx"}
 	logLevels      = []string{"error", "warn", "info", "debug"}
 )
 

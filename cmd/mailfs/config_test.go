@@ -171,7 +171,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bool wanted", "[[account]]\nshow_all_mail = \"yes\"\n", []string{`:2: show_all_mail: want true or false`}},
 		{"bad poll", "poll = \"often\"\n", []string{`:1: poll: want a duration`}},
 		{"bad log level", "\n\nlog_level = \"loud\"\n", []string{`:3: log_level: unknown level "loud"`}},
-		{"bad top formats", "formats = [\"eml\", \"docx\"]\n", []string{`:1: formats: unknown format "docx"`}},
+		{"bad top formats", "formats = [\"eml\", \"doc\"]\n", []string{`:1: formats: unknown format "doc"`}},
 		{"missing name and user", "[[account]]\nserver = \"x\"\npassword_cmd = \"x\"\n",
 			[]string{`:1: name: missing`, `:1: user: missing`}},
 		{"neither provider nor server", "[[account]]\nname = \"a\"\nuser = \"u\"\npassword_cmd = \"x\"\n",

@@ -4,6 +4,7 @@ package main
 // mounted with FUSE in a temporary folder and read with real tools.
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -553,9 +554,11 @@ func TestOutageAndExpungedMessage(t *testing.T) {
 	if _, err := os.ReadDir(inbox); err != nil {
 		t.Errorf("listing during outage: %v", err)
 	}
-	if !strings.Contains(m.logs.String(), filepath.Base(uncached)) {
-		t.Errorf("log does not name the file that failed:\n%s", m.logs)
-	}
+	// The log comes through a pipe: it may reach the buffer after the
+	// read failed.
+	waitFor(t, "a log line naming the file that failed", func() bool {
+		return strings.Contains(m.logs.String(), filepath.Base(uncached))
+	})
 
 	srv.Restart(t)
 	if got, err := os.ReadFile(uncached); err != nil || !bytes.Equal(got, srv.Fetch(t, "INBOX", uids[2])) {
@@ -564,15 +567,15 @@ func TestOutageAndExpungedMessage(t *testing.T) {
 }
 
 // TestRenderedViews mounts with every format: plain ls renders nothing,
-// sizes are exact, rsync copies valid PDFs and safe HTML, and a remount
-// renders nothing again.
+// sizes are exact, rsync copies valid PDFs, safe HTML and MHTML, DOCX
+// packages that hold the body text, and a remount renders nothing again.
 func TestRenderedViews(t *testing.T) {
 	needTool(t, "rsync")
 	needTool(t, "qpdf")
 	needTool(t, "pdftotext")
 	srv := seed(t)
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt")
+	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx")
 	rendered := func(m *mounted) int { return strings.Count(m.logs.String(), `msg=rendered`) }
 
 	ls := exec.Command("ls", filepath.Join(m.dir, "INBOX"))
@@ -584,7 +587,7 @@ func TestRenderedViews(t *testing.T) {
 	if n := rendered(m); n != 0 {
 		t.Errorf("plain ls rendered %d files", n)
 	}
-	for _, ext := range []string{".eml", ".html", ".pdf", ".txt"} {
+	for _, ext := range []string{".eml", ".html", ".pdf", ".txt", ".mht", ".docx"} {
 		found := false
 		for _, n := range names {
 			found = found || strings.HasSuffix(n, ext)
@@ -627,15 +630,32 @@ func TestRenderedViews(t *testing.T) {
 		case ".html":
 			views++
 			low := bytes.ToLower(b)
-			for _, bad := range []string{"<script", "src=\"http", "src='http", "<iframe"} {
+			for _, bad := range []string{"<script", "&lt;script", "src=\"http", "src='http", "src=&#34;http"} {
 				if bytes.Contains(low, []byte(bad)) {
 					t.Errorf("%s contains %s", p, bad)
 				}
+			}
+			// HTML bodies are sandboxed frames (render/doc.go), nothing else.
+			frames := bytes.Count(low, []byte("<iframe"))
+			if n := bytes.Count(b, []byte(`<iframe class="mailfs-frame" title="message body" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="`)); n != frames {
+				t.Errorf("%s: %d of %d frames sandboxed", p, n, frames)
+			}
+		case ".mht":
+			views++
+			if !bytes.Contains(b, []byte("\r\nContent-Type: multipart/related; type=\"text/html\"; boundary=")) ||
+				!bytes.Contains(b, []byte("Content-Location: http://mailfs.invalid/message.html\r\n")) {
+				t.Errorf("%s is not an MHTML file:\n%.300s", p, b)
 			}
 		case ".txt":
 			views++
 			if strings.Contains(p, "Rechnung 2024-0117") && !bytes.Contains(b, []byte("Abrechnungszeitraum Dezember 2023")) {
 				t.Errorf("%s: decoded body missing:\n%s", p, b)
+			}
+		case ".docx":
+			views++
+			doc := docxDocument(t, p, b)
+			if strings.Contains(p, "Rechnung 2024-0117") && !bytes.Contains(doc, []byte("Abrechnungszeitraum")) {
+				t.Errorf("%s: body text missing from the DOCX", p)
 			}
 		}
 		return nil
@@ -643,16 +663,16 @@ func TestRenderedViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if views != 3*len(msgs) {
-		t.Errorf("%d views copied, want %d", views, 3*len(msgs))
+	if views != 5*len(msgs) {
+		t.Errorf("%d views copied, want %d", views, 5*len(msgs))
 	}
-	if n := rendered(m); n != 3*len(msgs) {
-		t.Errorf("rendered %d views, want each of %d exactly once", n, 3*len(msgs))
+	if n := rendered(m); n != 5*len(msgs) {
+		t.Errorf("rendered %d views, want each of %d exactly once", n, 5*len(msgs))
 	}
 
 	// A remount with the same cache renders nothing and gives equal bytes.
 	m.stop(t)
-	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt")
+	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx")
 	rsync(t, "--checksum", "--delete", m2.dir+"/", backup+"/")
 	if out := rsync(t, "--checksum", "--stats", m2.dir+"/", backup+"/"); !strings.Contains(out, "Number of regular files transferred: 0") {
 		t.Errorf("views changed after a remount:\n%s", out)
@@ -660,6 +680,33 @@ func TestRenderedViews(t *testing.T) {
 	if n := rendered(m2); n != 0 {
 		t.Errorf("remount rendered %d views again", n)
 	}
+}
+
+// docxDocument returns the word/document.xml of a .docx file's bytes.
+func docxDocument(t *testing.T, name string, b []byte) []byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Errorf("%s: not a zip: %v", name, err)
+		return nil
+	}
+	for _, f := range z.File {
+		if f.Name == "word/document.xml" {
+			r, err := f.Open()
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				return nil
+			}
+			defer r.Close()
+			var doc bytes.Buffer
+			if _, err := doc.ReadFrom(r); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			return doc.Bytes()
+		}
+	}
+	t.Errorf("%s: no word/document.xml", name)
+	return nil
 }
 
 // TestDemo runs the README's first command and reads the sample mailbox.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,7 +156,8 @@ func TestOneMessageInTwoFolders(t *testing.T) {
 	srv.Append(t, "Archive", dupMsg, twinDate)
 	srv.Append(t, "INBOX", twinA, twinDate)
 	srv.Append(t, "Other", twinB, twinDate)
-	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"))
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	m := mount(t, srv, cacheDir)
 
 	files := emlFiles(t, srv.Server, m.dir)
 	var inbox, archive, a, b string
@@ -208,6 +210,21 @@ func TestOneMessageInTwoFolders(t *testing.T) {
 	// remount, that the file has three links now.
 	srv.Append(t, "Other", dupMsg, twinDate)
 	waitFor(t, "a third link", func() bool { return stat(m.dir, inbox).Nlink == 3 })
+
+	// The cache keeps one body: the copies read are links of one file.
+	if got := readRetrying(t, filepath.Join(m.dir, strings.Replace(inbox, "INBOX/", "Other/", 1))); !bytes.Equal(got, dupMsg) {
+		t.Errorf("third copy: %q", got)
+	}
+	inodes := map[uint64]int{}
+	filepath.WalkDir(filepath.Join(cacheDir, "bodies"), func(p string, d fs.DirEntry, err error) error {
+		if b, _ := os.ReadFile(p); err == nil && !d.IsDir() && bytes.Equal(b, dupMsg) {
+			inodes[stat("", p).Ino]++
+		}
+		return nil
+	})
+	if len(inodes) != 1 {
+		t.Errorf("the cache holds the message in %d files, want 1 (with links): %v", len(inodes), inodes)
+	}
 
 	backup := t.TempDir()
 	rsync(t, "-H", m.dir+"/", backup+"/")
