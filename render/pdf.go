@@ -117,7 +117,7 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	f.SetCreationDate(d.date)
 	f.SetModificationDate(d.date)
 	f.SetCatalogSort(true)
-	f.SetCompression(true)
+	f.SetCompression(false) // the archival pass deflates the pages (pdfa.go)
 	f.SetMargins(marginL, marginT, marginR)
 	f.SetAutoPageBreak(false, 0)
 	f.SetCellMargin(0)

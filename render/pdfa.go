@@ -173,6 +173,7 @@ func (a *pdfArchive) write(in []byte) ([]byte, error) {
 		specs[i] = alloc()
 		alloc() // its stream
 	}
+	contents := map[int]bool{} // the pages' content streams
 	for _, o := range objs[1:] {
 		switch {
 		case o.num == info:
@@ -180,8 +181,15 @@ func (a *pdfArchive) write(in []byte) ([]byte, error) {
 		case o.num == root:
 			w.object(o.num, []byte(a.catalog(metaNum, iccNum, specs)))
 		case bytes.HasPrefix(o.body, []byte("<</Type /Page\n")):
+			if i := bytes.Index(o.body, []byte("/Contents ")); i >= 0 {
+				if n, err := strconv.Atoi(nameAt(o.body, i+len("/Contents "))); err == nil {
+					contents[n] = true
+				}
+			}
 			// Link annotations must be printable (6.3.2).
 			w.object(o.num, bytes.ReplaceAll(o.body, []byte("/Subtype /Link "), []byte("/Subtype /Link /F 4 ")))
+		case contents[o.num]:
+			w.object(o.num, deflateContents(o.body))
 		case bytes.HasPrefix(o.body, []byte("<</Type /Font")):
 			w.object(o.num, renameFont(o.body, names))
 		default:
@@ -482,6 +490,25 @@ func pdfURI(href string) string {
 func pdfDate(t time.Time) string {
 	z := t.Format("-0700")
 	return "(D:" + t.Format("20060102150405") + z[:3] + "'" + z[3:] + "')"
+}
+
+// deflateContents compresses a page's content stream, which fpdf writes
+// uncompressed (SetCompression(false)): a pooled writer here costs less
+// than the new one fpdf makes for every page. Anything not of the form
+// fpdf writes is kept as it is.
+func deflateContents(body []byte) []byte {
+	head, data, ok := bytes.Cut(body, []byte(">>\nstream\n"))
+	if !ok || !bytes.HasPrefix(head, []byte("<</Length ")) || !bytes.HasSuffix(data, []byte("\nendstream")) {
+		return body
+	}
+	data = data[:len(data)-len("\nendstream")]
+	if string(head[len("<</Length "):]) != strconv.Itoa(len(data)) {
+		return body
+	}
+	z := deflate(data)
+	out := make([]byte, 0, len(z)+64)
+	out = append(out, "<</Filter /FlateDecode /Length "+strconv.Itoa(len(z))+">>\nstream\n"...)
+	return append(append(out, z...), "\nendstream"...)
 }
 
 var zlibWriters = sync.Pool{New: func() any {

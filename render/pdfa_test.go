@@ -538,6 +538,18 @@ func (p *pdfObjects) checkFiles(t *testing.T, f string, raw []byte) {
 	}
 }
 
+// TestPDFPagesCompressed: the archival pass deflates the page contents
+// that fpdf leaves uncompressed.
+func TestPDFPagesCompressed(t *testing.T) {
+	f := renderFile(t, "plain.eml")
+	p := readPDF(t, f)
+	page := p.dict(p.get(p.dict(p.dict(p.trailer["/Root"])["/Pages"])["/Kids"]).([]any)[0])
+	ref := strings.TrimSuffix(page["/Contents"].(string), " 0 R")
+	if s := run(t, "qpdf", "--show-object="+ref, f); !strings.Contains(s, "/Filter /FlateDecode") {
+		t.Errorf("page contents %s: %s", ref, s)
+	}
+}
+
 // TestPDFLongHeader: a 135 KB To is shortened on the page, with a note,
 // and stays whole in the embedded message.
 func TestPDFLongHeader(t *testing.T) {
