@@ -26,6 +26,10 @@ type message struct {
 	cids map[string]*attachment
 	// all holds every attachment of this message in MIME order.
 	all []*attachment
+	// raw is the message's source; name the file name of the MIME part
+	// that holds an attached message ("" if none, and for the top level).
+	raw  []byte
+	name string
 }
 
 type header struct {
@@ -73,8 +77,10 @@ func parse(raw []byte) *message {
 }
 
 func parseDepth(raw []byte, depth int) *message {
-	h, body := splitHeader(raw)
-	m := &message{cids: map[string]*attachment{}}
+	// A byte order mark, as some Windows tools write, is not part of the
+	// first header field.
+	h, body := splitHeader(bytes.TrimPrefix(raw, []byte("\ufeff")))
+	m := &message{cids: map[string]*attachment{}, raw: raw}
 	m.hdr = readHeader(h)
 	p := &parser{m: m, depth: depth}
 	m.body = p.entity(h, body, "text/plain")
@@ -158,7 +164,9 @@ func (p *parser) entity(h gomessage.Header, body []byte, def string) []node {
 	}
 	switch {
 	case (mt == "message/rfc822" || mt == "message/global") && p.depth < maxDepth:
-		return append(nodes, node{kind: nMessage, msg: parseDepth(data, p.depth+1)})
+		msg := parseDepth(data, p.depth+1)
+		msg.name = cleanName(name)
+		return append(nodes, node{kind: nMessage, msg: msg})
 	case mt == "application/pkcs7-mime" || mt == "application/x-pkcs7-mime":
 		a := p.attach(h, mt, name, data)
 		switch st := strings.ToLower(params["smime-type"]); {
