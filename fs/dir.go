@@ -136,10 +136,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 // fill sets a directory's attributes; its times are those of its newest
 // message, so they only change when the folder does.
 func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
-	a.Mode = syscall.S_IFDIR | 0o555
-	if d.acct.rw {
-		a.Mode |= 0o200
-	}
+	a.Mode = syscall.S_IFDIR | d.acct.m.perm(true, d.acct.rw)
 	a.Ino = dirIno(d.acct.name, d.path)
 	a.Nlink = 2
 	a.Owner = fuse.Owner{Uid: d.acct.m.uid, Gid: d.acct.m.gid}

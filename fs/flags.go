@@ -60,10 +60,7 @@ func (n *flagsNode) attr(ctx context.Context, a *fuse.Attr) syscall.Errno {
 }
 
 func (n *flagsNode) fill(a *fuse.Attr, size int, mtime time.Time) {
-	a.Mode = syscall.S_IFREG | 0o444
-	if n.acct.rw {
-		a.Mode |= 0o200
-	}
+	a.Mode = syscall.S_IFREG | n.acct.m.perm(false, n.acct.rw)
 	a.Size = uint64(size)
 	a.Blocks = (a.Size + 511) / 512
 	a.Blksize = 4096
