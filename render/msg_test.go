@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 func renderMSG(t testing.TB, raw []byte) []byte {
@@ -257,4 +260,199 @@ func FuzzMSG(f *testing.F) {
 			t.Fatalf("not a compound file: %d bytes", len(out))
 		}
 	})
+}
+
+// outlookProps has Email::Outlook::Message (libemail-outlook-message-perl,
+// the library behind msgconvert) read the properties of each .msg
+// itself, before msgconvert lays the transport headers over them.
+const outlookProps = `
+use Email::Outlook::Message; use JSON::PP;
+my %out;
+for my $f (@ARGV) {
+  my $m = Email::Outlook::Message->new($f);
+  my %p = map { $_ => $m->{$_} } qw(SUBJECT FROM FROM_ADDR TO CC MESSAGEID BODY_PLAIN DATE1ST);
+  $p{ATTACHMENTS} = [map { $_->{LONGNAME} // "" } @{$m->{ATTACHMENTS}}];
+  $p{RECIPIENTS} = [map { $_->display_address } @{$m->{ADDRESSES}}];
+  $out{$f} = \%p;
+}
+print JSON::PP->new->utf8->canonical->encode(\%out);
+`
+
+type outlookMsg struct {
+	SUBJECT, FROM, FROM_ADDR, TO, CC, MESSAGEID, BODY_PLAIN, DATE1ST string
+	ATTACHMENTS, RECIPIENTS                                          []string
+}
+
+func words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// plainText is a model's plain text body as msgconvert's output carries it.
+func plainText(m *message) string {
+	var b strings.Builder
+	for _, n := range chooseBody(m.body, false) {
+		if n.kind == nText {
+			b.WriteString(n.text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func addrList(l []*mail.Address) []string {
+	var out []string
+	for _, a := range l {
+		out = append(out, strings.ToLower(a.Address))
+	}
+	return out
+}
+
+// compareRoundTrip checks that msgconvert's .eml (rt) has the original's
+// (orig) subject, addresses, plain text, attachments and attached
+// messages.
+func compareRoundTrip(t *testing.T, name string, orig, rt *message) {
+	t.Helper()
+	if rt.hdr.Subject != orig.hdr.Subject {
+		t.Errorf("%s: subject %q, want %q", name, rt.hdr.Subject, orig.hdr.Subject)
+	}
+	for _, f := range []struct {
+		field     string
+		got, want []*mail.Address
+	}{{"From", rt.hdr.from, orig.hdr.from}, {"To", rt.hdr.to, orig.hdr.to}, {"Cc", rt.hdr.cc, orig.hdr.cc}} {
+		if g, w := addrList(f.got), addrList(f.want); !slices.Equal(g, w) {
+			t.Errorf("%s: %s %v, want %v", name, f.field, g, w)
+		}
+	}
+	if got, want := words(plainText(rt)), words(msgText(orig)); got != want {
+		t.Errorf("%s: plain text\n%.300q\nwant\n%.300q", name, got, want)
+	}
+	for _, n := range chooseBody(orig.body, false) {
+		if n.kind == nText && !strings.Contains(words(plainText(rt)), words(string(stripControls([]byte(n.text))))) {
+			t.Errorf("%s: plain text lacks the original's %.80q", name, words(n.text))
+		}
+	}
+	type file struct{ name, data string }
+	var want, got []file
+	var wantMsgs, gotMsgs []*message
+	for _, a := range orig.parts {
+		if a.msg != nil {
+			wantMsgs = append(wantMsgs, a.msg)
+		} else {
+			want = append(want, file{a.name, string(a.data)})
+		}
+	}
+	for _, a := range rt.parts {
+		if a.msg != nil {
+			gotMsgs = append(gotMsgs, a.msg)
+		} else {
+			got = append(got, file{a.name, string(a.data)})
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s: %d attachments, want %d", name, len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if got[i].name != want[i].name || got[i].data != want[i].data {
+			t.Errorf("%s: attachment %d is %q (%d bytes), want %q (%d bytes, same bytes: %v)", name, i,
+				got[i].name, len(got[i].data), want[i].name, len(want[i].data), got[i].data == want[i].data)
+		}
+	}
+	if len(gotMsgs) != len(wantMsgs) {
+		t.Fatalf("%s: %d attached messages, want %d", name, len(gotMsgs), len(wantMsgs))
+	}
+	for i := range wantMsgs {
+		compareRoundTrip(t, fmt.Sprintf("%s/attached message %d", name, i+1), wantMsgs[i], gotMsgs[i])
+	}
+}
+
+// latin1Header undoes what msgconvert does to header text that is not
+// ASCII: it writes the header fields it copies from
+// PR_TRANSPORT_MESSAGE_HEADERS in Latin-1, so a raw UTF-8 header (RFC 6532)
+// comes back as Latin-1 bytes. (The properties themselves are checked
+// through the library directly.)
+func latin1Header(b []byte) []byte {
+	i := bytes.Index(b, []byte("\n\r\n")) // msgconvert writes CRLF
+	if i < 0 || utf8.Valid(b[:i]) {
+		return b
+	}
+	return append([]byte(latin1(b[:i])), b[i:]...)
+}
+
+// TestMSGConvert turns the corpus into .msg files, has msgconvert turn them
+// back into .eml, and compares subject, addresses, plain text,
+// attachments (names and bytes) and attached messages with the original;
+// and has the same library read the .msg properties directly.
+func TestMSGConvert(t *testing.T) {
+	tool(t, "msgconvert")
+	tool(t, "perl")
+	msgs := readCorpus(t)
+	raw, _, _ := msgTestMessage()
+	msgs["msgtest.eml"] = raw
+	msgs["rich.eml"] = richMessage()
+	dir := t.TempDir()
+	if d := os.Getenv("MSG_DIR"); d != "" {
+		dir = d // to look at the files
+	}
+	var files []string
+	for name, raw := range msgs {
+		f := filepath.Join(dir, strings.TrimSuffix(name, ".eml")+".msg")
+		if err := os.WriteFile(f, renderMSG(t, raw), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	slices.Sort(files)
+	// msgconvert writes NAME.eml beside each NAME.msg.
+	cmd := exec.Command("msgconvert", files...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("msgconvert: %v\n%s", err, out)
+	}
+	perl := exec.Command("perl", append([]string{"-e", outlookProps}, files...)...)
+	perl.Env = append(os.Environ(), "TZ=UTC")
+	out, err := perl.Output()
+	if err != nil {
+		t.Fatalf("Email::Outlook::Message: %v\n%s", err, errText(err))
+	}
+	var props map[string]outlookMsg
+	if err := json.Unmarshal(out, &props); err != nil {
+		t.Fatal(err)
+	}
+	for name, raw := range msgs {
+		stem := filepath.Join(dir, strings.TrimSuffix(name, ".eml"))
+		rtRaw, err := os.ReadFile(stem + ".eml")
+		if err != nil {
+			t.Errorf("%s: msgconvert wrote nothing: %v", name, err)
+			continue
+		}
+		orig := parse(raw)
+		compareRoundTrip(t, name, orig, parse(latin1Header(rtRaw)))
+
+		p := props[stem+".msg"]
+		h := orig.hdr
+		if p.SUBJECT != h.Subject {
+			t.Errorf("%s: PR_SUBJECT read as %q, want %q", name, p.SUBJECT, h.Subject)
+		}
+		if len(h.from) > 0 && (p.FROM_ADDR != h.from[0].Address || p.FROM != firstOf(h.from[0].Name, h.from[0].Address)) {
+			t.Errorf("%s: sender read as %q <%s>", name, p.FROM, p.FROM_ADDR)
+		}
+		if words(p.BODY_PLAIN) != words(msgText(orig)) {
+			t.Errorf("%s: PR_BODY read as %.200q", name, p.BODY_PLAIN)
+		}
+		if want := h.date.UTC().Format("Mon, 02 Jan 2006 15:04:05 +0000"); !h.date.IsZero() && p.DATE1ST != want {
+			t.Errorf("%s: PR_CLIENT_SUBMIT_TIME read as %q, want %q", name, p.DATE1ST, want)
+		}
+		var rcpts []string
+		for _, l := range [][]*mail.Address{h.to, h.cc, h.bcc} {
+			for _, a := range l {
+				rcpts = append(rcpts, firstOf(a.Name, a.Address)+" <"+a.Address+">")
+			}
+		}
+		if !slices.Equal(p.RECIPIENTS, rcpts) {
+			t.Errorf("%s: recipients read as %q, want %q", name, p.RECIPIENTS, rcpts)
+		}
+		if p.TO != displayList(h.to, h.To) {
+			t.Errorf("%s: PR_DISPLAY_TO read as %q", name, p.TO)
+		}
+	}
+	if p := props[filepath.Join(dir, "msgtest.msg")]; !slices.Equal(p.ATTACHMENTS, []string{"part-1.png", "Bericht März.pdf", ""}) || p.MESSAGEID != "<abc.123@example.de>" {
+		t.Errorf("msgtest: attachments read as %q, Message-ID %q", p.ATTACHMENTS, p.MESSAGEID)
+	}
 }
