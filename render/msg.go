@@ -439,12 +439,13 @@ func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
-// utf16le encodes a string property (invalid UTF-8 as U+FFFD, NULs
-// dropped: they would end the string for a reader).
+// utf16le encodes a string property: invalid UTF-8 as U+FFFD, control
+// characters but tab, CR and LF dropped, as in the other views (a NUL
+// would end the string for a reader).
 func utf16le(s string) []byte {
 	b := make([]byte, 0, 2*len(s))
 	for _, r := range s {
-		if r == 0 {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0x7f && r < 0xa0 {
 			continue
 		}
 		if r >= 0x10000 {

@@ -427,7 +427,7 @@ func TestMSGConvert(t *testing.T) {
 
 		p := props[stem+".msg"]
 		h := orig.hdr
-		if p.SUBJECT != h.Subject {
+		if p.SUBJECT != string(stripControls([]byte(h.Subject))) {
 			t.Errorf("%s: PR_SUBJECT read as %q, want %q", name, p.SUBJECT, h.Subject)
 		}
 		if len(h.from) > 0 && (p.FROM_ADDR != h.from[0].Address || p.FROM != firstOf(h.from[0].Name, h.from[0].Address)) {

@@ -88,10 +88,11 @@ func parse(raw []byte) *message {
 func parseDepth(raw []byte, depth int) *message {
 	// A byte order mark, as some Windows tools write, is not part of the
 	// first header field.
-	h, body := splitHeader(bytes.TrimPrefix(raw, []byte("\ufeff")))
+	src := bytes.TrimPrefix(raw, []byte("\ufeff"))
+	h, body := splitHeader(src)
 	m := &message{cids: map[string]*attachment{}, raw: raw}
 	m.hdr = readHeader(h)
-	m.hdr.raw = raw[:len(raw)-len(body)]
+	m.hdr.raw = src[:len(src)-len(body)]
 	p := &parser{m: m, depth: depth}
 	m.body = p.entity(h, body, "text/plain")
 	m.finish()
