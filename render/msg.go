@@ -344,7 +344,11 @@ func msgText(m *message) string {
 	for _, n := range chooseBody(m.body, false) {
 		writeTextNode(&b, n, m)
 	}
-	return strings.TrimRight(string(stripControls(b.Bytes())), "\n") + "\n"
+	s := strings.TrimRight(string(stripControls(b.Bytes())), "\n")
+	if s == "" {
+		return "" // no body
+	}
+	return s + "\n"
 }
 
 // msgHTML is the HTML body, sanitised as in the .html view, with cid:
