@@ -247,7 +247,7 @@
 // per document (about 1 ms per Go font) and compresses each page with a
 // fresh zlib writer, which together dominate a PDF's time: an ordinary
 // message takes about 5 ms for the PDF, about 3 ms for the DOCX (most of
-// it parsing the message), about 2.5 ms for the MSG (parsing, and
+// it parsing the message), about 2 ms for the MSG (parsing, and
 // converting and sanitising the HTML body; writing the compound file is
 // little more than a copy) and well under 1 ms for HTML, MHT or TXT on one
 // core (see the benchmarks in bench_test.go).
