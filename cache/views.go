@@ -18,7 +18,7 @@ import (
 	"mailfs/render"
 )
 
-// Views are the rendered forms of a message (.html, .pdf, .txt, .mht, .docx). Each is
+// Views are the rendered forms of a message (.html, .pdf, .txt, .mht, .docx, .msg). Each is
 // rendered once, from the cached body, and kept beside it:
 //
 //	bodies/<folder hash>/<UIDVALIDITY>/<UID>.v<render.Version>[-<fonts hash>].<format>
@@ -30,7 +30,7 @@ import (
 var bucketViews = []byte("views")
 
 // Formats lists the views mailfs can render, besides "eml".
-var Formats = []string{"html", "pdf", "txt", "mht", "docx"}
+var Formats = []string{"html", "pdf", "txt", "mht", "docx", "msg"}
 
 // renderSlots bounds how many renders run at once: one per core.
 var renderSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -45,6 +45,8 @@ func (c *Cache) renderer(format string) (func([]byte, io.Writer) error, error) {
 		return render.MHT, nil
 	case "docx":
 		return render.DOCX, nil
+	case "msg":
+		return render.MSG, nil
 	case "pdf":
 		return func(raw []byte, w io.Writer) error { return render.PDF(raw, w, c.pdfOptions()) }, nil
 	}

@@ -22,7 +22,7 @@ type format struct {
 }
 
 // allFormats are the ways a message can be shown; Args.Formats picks.
-var allFormats = []format{{0, "eml"}, {1, "html"}, {2, "pdf"}, {3, "txt"}, {4, "mht"}, {5, "docx"}}
+var allFormats = []format{{0, "eml"}, {1, "html"}, {2, "pdf"}, {3, "txt"}, {4, "mht"}, {5, "docx"}, {6, "msg"}}
 
 const emlFormat = 0
 
@@ -40,7 +40,7 @@ func parseFormats(names []string) ([]format, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown format %q (want eml, html, pdf, txt, mht or docx)", n)
+			return nil, fmt.Errorf("unknown format %q (want eml, html, pdf, txt, mht, docx or msg)", n)
 		}
 	}
 	return out, nil

@@ -72,6 +72,9 @@ func TestParseFormats(t *testing.T) {
 	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].id != 5 || (&fileNode{formatID: 5}).format().ext != "docx" {
 		t.Errorf("parseFormats docx: %v %v", got, err)
 	}
+	if got, err := parseFormats([]string{"msg"}); err != nil || got[0].id != 6 || (&fileNode{formatID: 6}).format().ext != "msg" {
+		t.Errorf("parseFormats msg: %v %v", got, err)
+	}
 	if _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}

@@ -32,7 +32,7 @@ type Store interface {
 	// when its announced size is not to be trusted.
 	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
 	BodySize(ctx context.Context, folder string, uidValidity, uid uint32) (int64, error)
-	// Views (html, pdf, txt, mht): KnownViewSize never renders; the others
+	// Views (html, pdf, txt, mht, docx, msg): KnownViewSize never renders; the others
 	// render on first need.
 	KnownViewSize(folder string, uidValidity, uid uint32, format string) (int64, bool)
 	ViewSize(ctx context.Context, folder string, uidValidity, uid uint32, format string) (int64, error)

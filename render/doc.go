@@ -1,5 +1,5 @@
 // Package render turns the raw bytes of one mail message into the views
-// mailfs shows beside the .eml: .html, .txt, .pdf, .mht and .docx.
+// mailfs shows beside the .eml: .html, .txt, .pdf, .mht, .docx and .msg.
 //
 // The renderers are pure functions of the message bytes: no I/O (except
 // SystemFonts, a helper for the caller), no network, no clock, no
@@ -205,12 +205,51 @@
 // 29500-4); the corpus's documents were checked against it with xmllint
 // when this was written (the schema files are not part of mailfs).
 //
+// # MSG
+//
+// The .msg view (msg.go) is an Outlook message file (MS-OXMSG) written by
+// render itself: no maintained Go library writes one (the Go compound
+// file and MSG packages only read), and the subset a mail needs is small.
+// cfb.go writes the container, a Compound File Binary (MS-CFB) of version
+// 3 with 512-byte sectors: it lays out the whole tree at once (streams
+// under 4096 bytes in the mini stream, the rest in sectors, then the mini
+// FAT, the directory, the FAT and, past 109 FAT sectors, the DIFAT), each
+// storage's children as a balanced red-black tree in the order MS-CFB
+// prescribes (shorter names first, then by upper case), with no times in
+// the directory and only Outlook's fixed message CLSID, so the bytes
+// depend on the message alone. msg.go maps the parse model to MAPI
+// properties, every string as PT_UNICODE (PR_STORE_SUPPORT_MASK says so):
+// message class IPM.Note, subject, sender and sent-representing (name,
+// SMTP address), PR_DISPLAY_TO/CC/BCC, a recipient storage per To, Cc and
+// Bcc address, submit, delivery, creation and modification times from the
+// Date, Message-ID, In-Reply-To, References, the original header block as
+// PR_TRANSPORT_MESSAGE_HEADERS, PR_BODY (the .txt view's body text without
+// its header block and attachment list), PR_HTML (the HTML body sanitised
+// as for the .html view, UTF-8 as PR_INTERNET_CPID says, with cid: images
+// pointing at the attachments that carry them), and an attachment storage
+// per MIME attachment in MIME order (data, long file name, extension,
+// MIME type, Content-ID; the images the HTML shows are flagged
+// ATT_MHTML_REF and hidden, so Outlook shows them in place, not in the
+// attachment bar). An attached message/rfc822 is an embedded message
+// (ATTACH_EMBEDDED_MSG), itself a message storage with its own
+// recipients and attachments. The named-property storage is present with
+// its three streams empty: no named property is used. Not written: RTF
+// bodies (Outlook makes one from the HTML), recipient entry ids (Outlook
+// resolves SMTP recipients itself), and the 8.3 short file name.
+// Control characters but tab, CR and LF are dropped from strings, as in
+// the other views. The files are checked with readers of others:
+// olefile (the container, in strict mode, and each property where
+// MS-OXMSG puts it), and msgconvert and its library Email::Outlook::Message
+// (the round trip back to an .eml, and the properties read directly).
+//
 // Performance: the bundled fonts' coverage and widths are computed once per
 // process; fpdf itself re-parses and subsets each TrueType font it embeds
 // per document (about 1 ms per Go font) and compresses each page with a
 // fresh zlib writer, which together dominate a PDF's time: an ordinary
 // message takes about 5 ms for the PDF, about 3 ms for the DOCX (most of
-// it parsing the message) and well under 1 ms for HTML, MHT or TXT on one
+// it parsing the message), about 2 ms for the MSG (parsing, and
+// converting and sanitising the HTML body; writing the compound file is
+// little more than a copy) and well under 1 ms for HTML, MHT or TXT on one
 // core (see the benchmarks in bench_test.go).
 package render
 

@@ -109,7 +109,7 @@ func (a Account) flagWords(msg string) string {
 // Defaults of the top-level keys.
 var (
 	defaultFormats = []string{"eml"}
-	knownFormats   = []string{"eml", "html", "pdf", "txt", "mht", "docx"}
+	knownFormats   = []string{"eml", "html", "pdf", "txt", "mht", "docx", "msg"}
 	logLevels      = []string{"error", "warn", "info", "debug"}
 )
 
