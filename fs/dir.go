@@ -78,9 +78,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	f := &fileNode{acct: d.acct, folder: td.folder, stem: msg.Stem, link: msg.Link, formatID: uint8(format.id)}
+	f := &fileNode{acct: d.acct, folder: td.folder, stem: msg.Stem, link: msg.Link, slot: uint8(format.Slot)}
 	f.lookupAttr(out, msg)
-	ino := fileIno(d.acct.name, msg.Stem, msg.Link, format.id)
+	ino := fileIno(d.acct.name, msg.Stem, msg.Link, format.Slot)
 	n := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	if kf, ok := n.Operations().(*fileNode); ok && kf != f {
 		// go-fuse keeps the node it knows (under this name or as a hard
@@ -117,9 +117,9 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		for _, msg := range msgs {
 			for _, f := range d.acct.formats {
 				entries = append(entries, fuse.DirEntry{
-					Name: msg.Stem + "." + f.ext,
+					Name: msg.Stem + "." + f.Ext,
 					Mode: syscall.S_IFREG,
-					Ino:  fileIno(d.acct.name, msg.Stem, msg.Link, f.id),
+					Ino:  fileIno(d.acct.name, msg.Stem, msg.Link, f.Slot),
 				})
 			}
 		}

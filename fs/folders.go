@@ -101,7 +101,7 @@ func (d *dirNode) move(ctx context.Context, name string, nd *dirNode, newName st
 		return syscall.ENOENT
 	}
 	switch {
-	case f.id != emlFormat:
+	case f.Slot != emlFormat:
 		log.Error(op + ": a view goes with its message: move the .eml")
 		return syscall.EPERM
 	case ntd == nil || !ntd.selectable:
@@ -180,7 +180,7 @@ func (d *dirNode) deleteMessage(ctx context.Context, name string) syscall.Errno 
 	if td == nil || !td.selectable || !ok {
 		return syscall.ENOENT
 	}
-	if f.id != emlFormat {
+	if f.Slot != emlFormat {
 		d.acct.m.log.Error("unlink " + quote(path) + ": a view goes with its message: delete the .eml")
 		return syscall.EPERM
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
 func TestBuildTree(t *testing.T) {
@@ -47,9 +48,9 @@ func TestInodesStableAndDistinct(t *testing.T) {
 	}
 	for _, stem := range []string{"2024-03-01 143205 Invoice [k3m7x2qa]", "2024-03-01 143205 Invoice [k3m7x2qa-2]", "2024-03-01 143205 Invoice [aaaaaaaa]"} {
 		for link := uint64(0); link < 50; link++ {
-			for _, f := range allFormats {
-				add(fileIno("", stem, link, f.id), stem)
-				add(fileIno("work", stem, link, f.id), "work "+stem)
+			for _, f := range render.Formats {
+				add(fileIno("", stem, link, f.Slot), stem)
+				add(fileIno("work", stem, link, f.Slot), "work "+stem)
 			}
 		}
 	}
@@ -66,17 +67,17 @@ func TestInodesStableAndDistinct(t *testing.T) {
 
 func TestParseFormats(t *testing.T) {
 	got, err := parseFormats([]string{"eml", "pdf"})
-	if err != nil || len(got) != 2 || got[1].ext != "pdf" {
+	if err != nil || len(got) != 2 || got[1].Ext != "pdf" {
 		t.Errorf("parseFormats: %v %v", got, err)
 	}
-	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].id != 5 || (&fileNode{formatID: 5}).format().ext != "docx" {
+	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].Slot != 5 || (&fileNode{slot: 5}).ext() != "docx" {
 		t.Errorf("parseFormats docx: %v %v", got, err)
 	}
 	if _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}
 	m := &account{formats: got}
-	if stem, f, ok := m.splitName("2024-01-01 000000 a.b [1].pdf"); !ok || stem != "2024-01-01 000000 a.b [1]" || f.ext != "pdf" {
+	if stem, f, ok := m.splitName("2024-01-01 000000 a.b [1].pdf"); !ok || stem != "2024-01-01 000000 a.b [1]" || f.Ext != "pdf" {
 		t.Errorf("splitName: %q %v %v", stem, f, ok)
 	}
 	if _, _, ok := m.splitName("x [1].txt"); ok {

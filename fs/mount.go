@@ -13,6 +13,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
 // Store is what the file system needs from the cache.
@@ -97,7 +98,7 @@ type account struct {
 	m       *Mount
 	name    string // its directory; "" when shown at the root
 	store   Store
-	formats []format
+	formats []render.Format
 	rw      bool   // file operations change the server (write.go)
 	writer  Writer // store, when rw
 	del     bool   // rm and rmdir delete on the server (rw only)

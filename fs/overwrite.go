@@ -54,7 +54,7 @@ func (f *fileNode) openWrite() (fs.FileHandle, uint32, syscall.Errno) {
 		return nil, 0, syscall.EROFS
 	}
 	h := &overwrite{f: f, mtime: time.Now(), dirty: true}
-	if f.formatID == emlFormat {
+	if f.slot == emlFormat {
 		st, err := f.acct.writer.Stage()
 		if err != nil {
 			return nil, 0, errno(f.acct.m.log, "open", f.path(), err)

@@ -15,6 +15,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
 // A writable account (Account.ReadWrite) maps file operations to what a
@@ -91,8 +92,8 @@ func classify(name string) (writeKind, bool) {
 // isViewName tells whether name ends in the extension of a view (any
 // format but eml).
 func isViewName(name string) bool {
-	for _, f := range allFormats {
-		if f.id != emlFormat && strings.HasSuffix(name, "."+f.ext) {
+	for _, f := range render.Formats {
+		if f.Slot != emlFormat && strings.HasSuffix(name, "."+f.Ext) {
 			return true
 		}
 	}

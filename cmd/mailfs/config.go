@@ -36,6 +36,7 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"mailfs/imapsrc"
+	"mailfs/render"
 )
 
 // Config is a loaded, checked config file. Account values already carry
@@ -84,7 +85,7 @@ type Account struct {
 // Defaults of the top-level keys.
 var (
 	defaultFormats = []string{"eml"}
-	knownFormats   = []string{"eml", "html", "pdf", "txt", "mht", "docx"}
+	knownFormats   = render.FormatNames()
 	logLevels      = []string{"error", "warn", "info", "debug"}
 )
 

@@ -58,7 +58,7 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 		fl.PrintDefaults()
 	}
 	f.register(fl)
-	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of eml, html, pdf, txt, mht, docx")
+	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of "+strings.Join(knownFormats, ", "))
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request")
