@@ -5,7 +5,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -13,23 +13,23 @@ import (
 
 // dirNode is a directory: the root, a mailbox, or a hierarchy level.
 type dirNode struct {
-	fs.Inode
+	fusefs.Inode
 	acct *account
 	path string // inside the account, "" for its top
 }
 
 var (
-	_ = (fs.NodeLookuper)((*dirNode)(nil))
-	_ = (fs.NodeReaddirer)((*dirNode)(nil))
-	_ = (fs.NodeGetattrer)((*dirNode)(nil))
-	_ = (fs.NodeStatfser)((*dirNode)(nil))
-	_ = (fs.NodeOpendirHandler)((*dirNode)(nil))
+	_ = (fusefs.NodeLookuper)((*dirNode)(nil))
+	_ = (fusefs.NodeReaddirer)((*dirNode)(nil))
+	_ = (fusefs.NodeGetattrer)((*dirNode)(nil))
+	_ = (fusefs.NodeStatfser)((*dirNode)(nil))
+	_ = (fusefs.NodeOpendirHandler)((*dirNode)(nil))
 )
 
 // OpendirHandle lists the directory and lets the kernel keep the listing
 // (FOPEN_CACHE_DIR): a second ls, grep -r or rsync reads it from the
 // kernel. notifyLoop drops it when the folder changes.
-func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	ds, errno := d.Readdir(ctx)
 	if errno != 0 {
 		return nil, 0, errno
@@ -45,7 +45,7 @@ func splitPath(path string) []string {
 }
 
 // Lookup finds a subfolder or a message file. It never fetches a body.
-func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
 	if td == nil {
@@ -56,7 +56,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		n := &dirNode{acct: d.acct, path: child}
 		n.fill(ctx, &out.Attr)
 		out.SetAttrTimeout(attrTimeout)
-		return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
+		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
 	}
 	if !td.selectable {
 		return nil, syscall.ENOENT
@@ -81,7 +81,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	f := &fileNode{acct: d.acct, folder: td.folder, stem: msg.Stem, link: msg.Link, slot: uint8(format.Slot)}
 	f.lookupAttr(out, msg)
 	ino := fileIno(d.acct.name, msg.Stem, msg.Link, format.Slot)
-	n := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+	n := d.NewInode(ctx, f, fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	if kf, ok := n.Operations().(*fileNode); ok && kf != f {
 		// go-fuse keeps the node it knows (under this name or as a hard
 		// link in another folder) and drops f: what f was told is what
@@ -98,7 +98,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 }
 
 // Readdir lists subfolders, then the flags file and messages in UID order.
-func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
 	if td == nil {
@@ -124,10 +124,10 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 			}
 		}
 	}
-	return fs.NewListDirStream(entries), 0
+	return fusefs.NewListDirStream(entries), 0
 }
 
-func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (d *dirNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	d.fill(ctx, &out.Attr)
 	out.SetTimeout(attrTimeout)
 	return 0

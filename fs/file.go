@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -65,7 +65,7 @@ func (a *account) fileNames(msg cache.Msg) []string {
 // (hard links, see ino.go). It is kept small (a folder can hold 100,000 of
 // them): the rest is asked of the store when needed.
 type fileNode struct {
-	fs.Inode
+	fusefs.Inode
 	acct   *account
 	folder string // where it was looked up first; shared with the tree
 	stem   string // shared with the store's Msg
@@ -142,12 +142,12 @@ func (f *fileNode) nlink() uint32 {
 }
 
 var (
-	_ = (fs.NodeGetattrer)((*fileNode)(nil))
-	_ = (fs.NodeOpener)((*fileNode)(nil))
-	_ = (fs.NodeReader)((*fileNode)(nil))
-	_ = (fs.NodeReleaser)((*fileNode)(nil))
-	_ = (fs.NodeFlusher)((*fileNode)(nil))
-	_ = (fs.FilePassthroughFder)((*handle)(nil))
+	_ = (fusefs.NodeGetattrer)((*fileNode)(nil))
+	_ = (fusefs.NodeOpener)((*fileNode)(nil))
+	_ = (fusefs.NodeReader)((*fileNode)(nil))
+	_ = (fusefs.NodeReleaser)((*fileNode)(nil))
+	_ = (fusefs.NodeFlusher)((*fileNode)(nil))
+	_ = (fusefs.FilePassthroughFder)((*handle)(nil))
 )
 
 // path is the file's path for log lines.
@@ -156,7 +156,7 @@ func (f *fileNode) path() string { return f.Path(nil) }
 // Getattr gives exact sizes: a view never rendered is rendered here, and
 // a message the server says is empty is fetched (the kernel never reads
 // a file of size 0).
-func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (f *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	folder, msg, en := f.message()
 	if en != 0 {
 		return en
@@ -211,7 +211,7 @@ func (f *fileNode) fill(a *fuse.Attr, msg cache.Msg, size int64) {
 // and to keep file pages in its cache (message files never change). The
 // message is then downloaded or rendered on the first READ. Elsewhere
 // Open does that, and hands the kernel the cache file (passthrough).
-func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+func (f *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
 		return f.openWrite()
 	}
@@ -247,7 +247,7 @@ func (f *fileNode) open(ctx context.Context, folder string, msg cache.Msg) (*os.
 // or a lookup; it was told to forget the old one): a reader may have
 // planned the old size (rsync reads what it stat'ed), and a short or
 // padded copy must never look like success.
-func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+func (f *fileNode) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	// A file open before another folder's copy was linked to it is
 	// verified again (cheap once done: see cache.VerifyLinks).
 	if err := f.verifyLinks(ctx); err != nil {
@@ -291,7 +291,7 @@ func (r fdResult) Done() {
 	r.release()
 }
 
-func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (f *fileNode) Release(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	if h, ok := fh.(*overwrite); ok {
 		h.release()
 		return 0
@@ -303,7 +303,7 @@ func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno 
 // Flush has nothing to do for a read-only file: ENOSYS tells the kernel to
 // stop sending it, one request less per close; but not on a writable
 // mount, where files being written need it (write.go).
-func (f *fileNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (f *fileNode) Flush(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	if h, ok := fh.(*overwrite); ok {
 		return h.flush(ctx)
 	}

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
 )
 
 // Mkdir creates a folder (CREATE), nested by the server's delimiter.
-func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	if !d.acct.rw {
 		return nil, syscall.EROFS
 	}
@@ -40,7 +40,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	n := &dirNode{acct: d.acct, path: path}
 	n.fill(ctx, &out.Attr)
 	out.SetAttrTimeout(attrTimeout)
-	return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, path)}), 0
+	return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, path)}), 0
 }
 
 // serverName is the server's name of the folder level shown at d ("" for
@@ -229,7 +229,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 
 // Setattr on a directory of a writable account is accepted and changes
 // nothing (rsync -a and cp -a set times and modes of what they create).
-func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (d *dirNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if !d.acct.rw {
 		return syscall.EROFS
 	}

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -70,7 +70,7 @@ type Account struct {
 // entries and attributes may be kept long. A name that did not exist is
 // remembered briefly: a new message is announced with NotifyEntry anyway.
 //
-// The attribute timeout is set by each node rather than in fs.Options:
+// The attribute timeout is set by each node rather than in fusefs.Options:
 // go-fuse would turn a zero into the default, and zero is what a lookup of
 // a view not yet rendered must return (its size is not known until it is
 // rendered, so the kernel has to ask Getattr on the next stat).
@@ -83,7 +83,7 @@ const (
 // Mount is a mounted mailfs.
 type Mount struct {
 	server   *fuse.Server
-	root     *fs.Inode
+	root     *fusefs.Inode
 	log      *slog.Logger
 	uid, gid uint32
 	accounts []*account
@@ -136,17 +136,17 @@ func New(dir string, args Args) (*Mount, error) {
 		})
 		m.accounts = append(m.accounts, acct)
 	}
-	var root fs.InodeEmbedder = &rootNode{m: m}
+	var root fusefs.InodeEmbedder = &rootNode{m: m}
 	if m.single {
 		root = &dirNode{acct: m.accounts[0]}
 	}
 	et, nt := entryTimeout, negativeTimeout
-	opts := &fs.Options{
+	opts := &fusefs.Options{
 		EntryTimeout:    &et,
 		NegativeTimeout: &nt,
 		UID:             m.uid,
 		GID:             m.gid,
-		RootStableAttr:  &fs.StableAttr{Ino: dirIno("", ""), Mode: syscall.S_IFDIR},
+		RootStableAttr:  &fusefs.StableAttr{Ino: dirIno("", ""), Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
 			FsName:        "mailfs",
 			Name:          "mailfs",
@@ -160,7 +160,7 @@ func New(dir string, args Args) (*Mount, error) {
 	if m.rw {
 		opts.MountOptions.Options = []string{"default_permissions"}
 	}
-	server, err := fs.Mount(dir, root, opts)
+	server, err := fusefs.Mount(dir, root, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
@@ -190,7 +190,7 @@ func (m *Mount) Unmount() error {
 }
 
 // top is the account's top directory inode, if the kernel knows it.
-func (a *account) top() *fs.Inode {
+func (a *account) top() *fusefs.Inode {
 	if a.m.single {
 		return a.m.root
 	}
@@ -265,7 +265,7 @@ func (a *account) relinked(ch cache.Change) {
 }
 
 // folderInode finds the directory inode the kernel knows for a folder.
-func (a *account) folderInode(folder string) *fs.Inode {
+func (a *account) folderInode(folder string) *fusefs.Inode {
 	t := a.tree.Load()
 	for path, d := range t.dirs {
 		if d.folder == folder {
@@ -276,7 +276,7 @@ func (a *account) folderInode(folder string) *fs.Inode {
 }
 
 // dirInode finds the directory inode the kernel knows at path, if any.
-func (a *account) dirInode(path string) *fs.Inode {
+func (a *account) dirInode(path string) *fusefs.Inode {
 	n := a.top()
 	for _, name := range splitPath(path) {
 		if n == nil {

@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -16,7 +16,7 @@ import (
 // nothing on the server (the truncate before an overwrite, and the times
 // and mode cp -a and rsync set); on a handle that overwrites the file it
 // sets what is written. Elsewhere it fails with EROFS.
-func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (f *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if !f.acct.rw {
 		return syscall.EROFS
 	}
@@ -44,12 +44,12 @@ type overwrite struct {
 	done  bool
 }
 
-var _ = (fs.FileWriter)((*overwrite)(nil))
+var _ = (fusefs.FileWriter)((*overwrite)(nil))
 
 // openWrite opens a message file for overwriting. The data starts empty
 // (tools truncate first), and bypasses the kernel's page cache, which
 // holds the server's bytes.
-func (f *fileNode) openWrite() (fs.FileHandle, uint32, syscall.Errno) {
+func (f *fileNode) openWrite() (fusefs.FileHandle, uint32, syscall.Errno) {
 	if !f.acct.rw {
 		return nil, 0, syscall.EROFS
 	}
