@@ -28,7 +28,7 @@ var (
 
 // OpendirHandle lists the directory and lets the kernel keep the listing
 // (FOPEN_CACHE_DIR): a second ls, grep -r or rsync reads it from the
-// kernel. notifyLoop drops it when the folder changes.
+// kernel. account.changed drops it when the folder changes.
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	ds, errno := d.Readdir(ctx)
 	if errno != 0 {

@@ -120,7 +120,7 @@ func (d *dirNode) move(ctx context.Context, name string, nd *dirNode, newName st
 		return writeErrno(log, "rename", path, err)
 	}
 	log.Info("moved", "from", td.folder, "uid", msg.UID, "to", ntd.folder)
-	go nd.NotifyEntry(newName)
+	d.acct.m.notes.add(func() { nd.NotifyEntry(newName) })
 	return 0
 }
 
@@ -149,7 +149,7 @@ func (d *dirNode) renameFolder(ctx context.Context, op string, src *treeDir, nd 
 	}
 	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
 	log.Info("renamed folder", "from", src.folder, "to", to)
-	go nd.NotifyEntry(newName)
+	d.acct.m.notes.add(func() { nd.NotifyEntry(newName) })
 	return 0
 }
 

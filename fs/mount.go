@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -91,6 +92,8 @@ type Mount struct {
 	rw       bool        // some account is writable (write.go)
 	noOpen   atomic.Bool // the kernel supports zero-message opens
 	fds      *fdCache    // open cache files, for reads without a handle
+	notes    *notifier   // kernel notifications, sent from their own goroutine
+	stop     func()      // ends the notifier and waits for it; idempotent
 }
 
 // account is one account's part of the tree.
@@ -103,7 +106,6 @@ type account struct {
 	writer  Writer // store, when rw
 	del     bool   // rm and rmdir delete on the server (rw only)
 	tree    atomic.Pointer[tree]
-	events  chan cache.Change
 }
 
 // New mounts the accounts' folders at dir. It returns once the kernel
@@ -112,14 +114,14 @@ func New(dir string, args Args) (*Mount, error) {
 	if len(args.Accounts) == 0 {
 		return nil, fmt.Errorf("no account to mount")
 	}
-	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), fds: newFDCache(64)}
+	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), fds: newFDCache(64), notes: newNotifier()}
 	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
 	for _, a := range args.Accounts {
 		formats, err := parseFormats(a.Formats)
 		if err != nil {
 			return nil, err
 		}
-		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, events: make(chan cache.Change, 1024)}
+		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats}
 		if a.ReadWrite {
 			w, ok := a.Store.(Writer)
 			if !ok {
@@ -128,12 +130,7 @@ func New(dir string, args Args) (*Mount, error) {
 			acct.rw, acct.writer, acct.del, m.rw = true, w, a.AllowDelete, true
 		}
 		acct.tree.Store(buildTree(a.Store.Folders()))
-		a.Store.OnChange(func(ch cache.Change) {
-			// Notifications are sent from their own goroutine: the change
-			// may come from inside a FUSE request on the same directory,
-			// and the kernel holds that directory's lock until it returns.
-			acct.events <- ch
-		})
+		a.Store.OnChange(func(ch cache.Change) { m.notes.add(func() { acct.changed(ch) }) })
 		m.accounts = append(m.accounts, acct)
 	}
 	var root fusefs.InodeEmbedder = &rootNode{m: m}
@@ -168,20 +165,31 @@ func New(dir string, args Args) (*Mount, error) {
 	// Without OPEN the kernel sends no FLUSH either, and close is where
 	// a written message is appended: a writable mount does without.
 	m.noOpen.Store(!m.rw && server.KernelSettings().Flags64()&fuse.CAP_NO_OPEN_SUPPORT != 0)
-	for _, a := range m.accounts {
-		go a.notifyLoop()
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { m.notes.run(ctx) })
+	m.stop = sync.OnceFunc(func() {
+		cancel()
+		wg.Wait()
+	})
 	return m, nil
 }
 
-// Wait blocks until the file system is unmounted.
-func (m *Mount) Wait() { m.server.Wait() }
+// Wait blocks until the file system is unmounted (by Unmount, fusermount3
+// -u or umount) and every goroutine of the mount has ended.
+func (m *Mount) Wait() {
+	m.server.Wait()
+	m.stop()
+}
 
-// Unmount asks the kernel to unmount, retrying while the mount is busy.
+// Unmount asks the kernel to unmount, retrying while the mount is busy,
+// and returns once it is unmounted and every goroutine of the mount has
+// ended. Changes the store reports afterwards are dropped.
 func (m *Mount) Unmount() error {
 	var err error
 	for i := 0; i < 20; i++ {
 		if err = m.server.Unmount(); err == nil {
+			m.stop()
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -195,73 +203,6 @@ func (a *account) top() *fusefs.Inode {
 		return a.m.root
 	}
 	return a.m.root.GetChild(a.name)
-}
-
-// notifyLoop tells the kernel what changed on the server.
-func (a *account) notifyLoop() {
-	for ch := range a.events {
-		if ch.Folder == "" {
-			a.tree.Store(buildTree(a.store.Folders()))
-			if top := a.top(); top != nil {
-				top.NotifyContent(0, 0)
-			}
-			continue
-		}
-		dir := a.folderInode(ch.Folder)
-		if dir == nil {
-			continue // the kernel never looked at this folder
-		}
-		for _, msg := range ch.Removed {
-			for _, name := range a.fileNames(msg) {
-				if child := dir.GetChild(name); child != nil {
-					dir.NotifyDelete(name, child)
-				} else {
-					dir.NotifyEntry(name)
-				}
-			}
-		}
-		for _, msg := range ch.Added {
-			for _, name := range a.fileNames(msg) {
-				dir.NotifyEntry(name)
-			}
-		}
-		a.relinked(ch)
-		for _, msg := range append(ch.Resized, ch.Rebound...) {
-			for _, name := range a.fileNames(msg) {
-				if child := dir.GetChild(name); child != nil {
-					child.NotifyContent(0, 0)
-				}
-			}
-		}
-		if child := dir.GetChild(cache.FlagsName); child != nil {
-			child.NotifyContent(0, 0)
-		}
-		dir.NotifyContent(0, 0)
-	}
-}
-
-// relinked tells the kernel about the files of other folders that gained
-// or lost a hard link with ch (the same message added to or expunged from
-// ch.Folder): their st_nlink changed, and a file read before this folder's
-// copy was linked drops its pages, so that the next read verifies the
-// copies first (cache.VerifyLinks).
-func (a *account) relinked(ch cache.Change) {
-	for _, msg := range append(ch.Added[:len(ch.Added):len(ch.Added)], ch.Removed...) {
-		for _, h := range a.store.Holders(msg.Stem, msg.Link) {
-			if h == ch.Folder {
-				continue
-			}
-			dir := a.folderInode(h)
-			if dir == nil {
-				continue
-			}
-			for _, name := range a.fileNames(msg) {
-				if child := dir.GetChild(name); child != nil {
-					child.NotifyContent(0, 0)
-				}
-			}
-		}
-	}
 }
 
 // folderInode finds the directory inode the kernel knows for a folder.

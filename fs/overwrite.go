@@ -110,7 +110,7 @@ func (h *overwrite) flush(ctx context.Context) syscall.Errno {
 		return 0
 	}
 	err := h.f.acct.writer.Commit(uninterrupted(ctx), h.f.folder, h.f.stem, st, h.mtime)
-	go h.f.NotifyContent(0, 0) // the kernel may have kept written pages
+	h.f.acct.m.notes.add(func() { h.f.NotifyContent(0, 0) }) // the kernel may have kept written pages
 	if err != nil {
 		return writeErrno(h.f.acct.m.log, "append", h.f.path(), err)
 	}

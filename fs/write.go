@@ -386,7 +386,7 @@ func (w *writeNode) commitLocked(ctx context.Context, dir *fusefs.Inode, name st
 		err = w.acct.writer.Commit(uninterrupted(ctx), w.folder, strings.TrimSuffix(name, ".eml"), st, w.mtime)
 	}
 	if dir != nil {
-		go dir.NotifyEntry(name)
+		w.acct.m.notes.add(func() { dir.NotifyEntry(name) })
 	}
 	if err != nil {
 		return writeErrno(w.acct.m.log, "append", path, err)
