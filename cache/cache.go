@@ -79,6 +79,7 @@ type folder struct {
 	synced bool  // synced with the server since the mount
 	msgs   []Msg // by UID; subjects and Message-IDs stay in the store
 	byStem map[string]int
+	newest time.Time // Date of the newest of msgs, zero if none (Newest)
 	// syncedAt is when the last sync with the server ended (or a
 	// commit added a message, see insert).
 	syncedAt time.Time
@@ -318,6 +319,20 @@ func (c *Cache) Holders(stem string, link uint64) []string {
 	return out
 }
 
+// Newest returns the date of the folder's newest message (zero when it
+// holds none), kept as its listing changes: a directory's mtime. known is
+// false while the listing has not been read since the mount (from the
+// store or the server); the date may change then without a Change.
+func (c *Cache) Newest(name string) (newest time.Time, known bool) {
+	f, err := c.folder(name)
+	if err != nil {
+		return time.Time{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.newest, f.loaded || f.info.NoSelect
+}
+
 // Message finds a message by UIDVALIDITY and UID.
 func (c *Cache) Message(name string, uv, uid uint32) (Msg, bool) {
 	f, err := c.folder(name)
@@ -353,8 +368,14 @@ func (f *folder) publish(msgs []Msg) {
 		msgs[i].Stem = uniqueName(byStem, dups, baseOf(msgs[i].Stem))
 		byStem[msgs[i].Stem] = i
 	}
+	var newest time.Time
+	for _, m := range msgs {
+		if m.Date.After(newest) {
+			newest = m.Date
+		}
+	}
 	f.mu.Lock()
-	f.msgs, f.byStem, f.loaded = msgs, byStem, true
+	f.msgs, f.byStem, f.loaded, f.newest = msgs, byStem, true, newest
 	f.order, f.rank = nil, nil
 	f.flags.file = nil
 	f.mu.Unlock()

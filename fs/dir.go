@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"syscall"
+	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -54,8 +55,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	child := join(d.path, name)
 	if t.dirs[child] != nil {
 		n := &dirNode{acct: d.acct, path: child}
-		n.fill(ctx, &out.Attr)
-		out.SetAttrTimeout(attrTimeout)
+		if n.fill(&out.Attr) {
+			out.SetAttrTimeout(attrTimeout)
+		}
 		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
 	}
 	if !td.selectable {
@@ -128,14 +130,19 @@ func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno)
 }
 
 func (d *dirNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.fill(ctx, &out.Attr)
-	out.SetTimeout(attrTimeout)
+	if d.fill(&out.Attr) {
+		out.SetTimeout(attrTimeout)
+	}
 	return 0
 }
 
-// fill sets a directory's attributes; its times are those of its newest
-// message, so they only change when the folder does.
-func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
+// fill sets a directory's attributes, and tells whether the kernel may
+// keep them. Its times are those of the newest message in it or below it
+// (kept by the cache: cache.Cache.Newest), so they only change when a
+// folder does, and then account.changed tells the kernel. While a folder
+// below has not been listed since the mount, its newest message is not
+// known yet, and the kernel must ask again.
+func (d *dirNode) fill(a *fuse.Attr) (keep bool) {
 	a.Mode = syscall.S_IFDIR | 0o555
 	if d.acct.rw {
 		a.Mode |= 0o200
@@ -143,16 +150,37 @@ func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
 	a.Ino = dirIno(d.acct.name, d.path)
 	a.Nlink = 2
 	a.Owner = fuse.Owner{Uid: d.acct.m.uid, Gid: d.acct.m.gid}
-	if td := d.acct.tree.Load().dirs[d.path]; td != nil && td.selectable {
-		msgs, _ := d.acct.store.Messages(ctx, td.folder)
-		var newest int64
-		for _, m := range msgs {
-			if s := m.Date.Unix(); s > newest {
-				newest = s
-			}
-		}
-		a.Mtime, a.Ctime, a.Atime = uint64(newest), uint64(newest), uint64(newest)
+	newest, known := d.acct.newest(d.path)
+	setTimes(a, newest)
+	return known
+}
+
+// newest is the date of the newest message shown at path or below it,
+// and whether every folder there has been listed.
+func (a *account) newest(path string) (time.Time, bool) {
+	td := a.tree.Load().dirs[path]
+	if td == nil {
+		return time.Time{}, true
 	}
+	var newest time.Time
+	known := true
+	for _, folder := range td.below {
+		t, ok := a.store.Newest(folder)
+		if t.After(newest) {
+			newest = t
+		}
+		known = known && ok
+	}
+	return newest, known
+}
+
+// setTimes sets a directory's times to t, to the second.
+func setTimes(a *fuse.Attr, t time.Time) {
+	var s uint64
+	if !t.IsZero() {
+		s = uint64(max(t.Unix(), 0))
+	}
+	a.Mtime, a.Ctime, a.Atime = s, s, s
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {

@@ -38,8 +38,9 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 		return nil, syscall.EIO
 	}
 	n := &dirNode{acct: d.acct, path: path}
-	n.fill(ctx, &out.Attr)
-	out.SetAttrTimeout(attrTimeout)
+	if n.fill(&out.Attr) {
+		out.SetAttrTimeout(attrTimeout)
+	}
 	return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, path)}), 0
 }
 
@@ -233,6 +234,8 @@ func (d *dirNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.Se
 	if !d.acct.rw {
 		return syscall.EROFS
 	}
-	d.fill(ctx, &out.Attr)
+	if d.fill(&out.Attr) {
+		out.SetTimeout(attrTimeout)
+	}
 	return 0
 }

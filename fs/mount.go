@@ -42,6 +42,9 @@ type Store interface {
 	OnChange(fn func(cache.Change))
 	// FlagsFile is the folder's flags file (cache.FlagsName) and its mtime.
 	FlagsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
+	// Newest is the date of the folder's newest message (a directory's
+	// mtime); known is false while it may change without a Change.
+	Newest(folder string) (newest time.Time, known bool)
 }
 
 // Args is everything the file system is configured with.
@@ -207,13 +210,20 @@ func (a *account) top() *fusefs.Inode {
 
 // folderInode finds the directory inode the kernel knows for a folder.
 func (a *account) folderInode(folder string) *fusefs.Inode {
-	t := a.tree.Load()
-	for path, d := range t.dirs {
-		if d.folder == folder {
-			return a.dirInode(path)
-		}
+	if path, ok := a.folderPath(folder); ok {
+		return a.dirInode(path)
 	}
 	return nil
+}
+
+// folderPath finds where a folder is shown.
+func (a *account) folderPath(folder string) (string, bool) {
+	for path, d := range a.tree.Load().dirs {
+		if d.folder == folder {
+			return path, true
+		}
+	}
+	return "", false
 }
 
 // dirInode finds the directory inode the kernel knows at path, if any.

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"mailfs/cache"
@@ -77,13 +78,25 @@ func (n *notifier) run(ctx context.Context) {
 // goroutine).
 func (a *account) changed(ch cache.Change) {
 	if ch.Folder == "" {
-		a.tree.Store(buildTree(a.store.Folders()))
+		t := buildTree(a.store.Folders())
+		a.tree.Store(t)
 		if top := a.top(); top != nil {
 			top.NotifyContent(0, 0)
 		}
+		for path := range t.dirs { // a folder gone may have held the newest message
+			if dir := a.dirInode(path); dir != nil && path != "" {
+				dir.NotifyContent(-1, 0) // attributes only
+			}
+		}
+		a.aboveChanged("")
 		return
 	}
-	dir := a.folderInode(ch.Folder)
+	path, ok := a.folderPath(ch.Folder)
+	if !ok {
+		return
+	}
+	a.aboveChanged(path)
+	dir := a.dirInode(path)
 	if dir == nil {
 		return // the kernel never looked at this folder
 	}
@@ -113,6 +126,21 @@ func (a *account) changed(ch cache.Change) {
 		child.NotifyContent(0, 0)
 	}
 	dir.NotifyContent(0, 0)
+}
+
+// aboveChanged tells the kernel that the directories above path (and the
+// root of several accounts) may have new times (dirNode.fill): their
+// attributes go, their listings stay.
+func (a *account) aboveChanged(path string) {
+	parts := splitPath(path)
+	for i := len(parts) - 1; i >= 0; i-- {
+		if dir := a.dirInode(strings.Join(parts[:i], "/")); dir != nil {
+			dir.NotifyContent(-1, 0)
+		}
+	}
+	if !a.m.single {
+		a.m.root.NotifyContent(-1, 0)
+	}
 }
 
 // relinked tells the kernel about the files of other folders that gained

@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"syscall"
+	"time"
 
 	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -26,8 +27,9 @@ func (r *rootNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) 
 	for _, a := range r.m.accounts {
 		if a.name == name {
 			n := &dirNode{acct: a}
-			n.fill(ctx, &out.Attr)
-			out.SetAttrTimeout(attrTimeout)
+			if n.fill(&out.Attr) {
+				out.SetAttrTimeout(attrTimeout)
+			}
 			return r.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(a.name, "")}), 0
 		}
 	}
@@ -47,7 +49,20 @@ func (r *rootNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.
 	out.Ino = dirIno("", "")
 	out.Nlink = 2
 	out.Owner = fuse.Owner{Uid: r.m.uid, Gid: r.m.gid}
-	out.SetTimeout(attrTimeout)
+	// Its times are those of the newest message of all accounts.
+	var newest time.Time
+	known := true
+	for _, a := range r.m.accounts {
+		t, ok := a.newest("")
+		if t.After(newest) {
+			newest = t
+		}
+		known = known && ok
+	}
+	setTimes(&out.Attr, newest)
+	if known {
+		out.SetTimeout(attrTimeout)
+	}
 	return 0
 }
 
