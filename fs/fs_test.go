@@ -60,8 +60,34 @@ func TestInodesStableAndDistinct(t *testing.T) {
 	}
 	add(dirIno("", ""), "root")
 	add(dirIno("work", ""), "account work")
-	if fileIno("", "x [a]", 7, 2) != fileIno("", "x [a]", 7, 2) || dirIno("", "") != 1 {
-		t.Error("inode numbers are not deterministic")
+}
+
+// Inode numbers are what users' backups (rsync -H, borg, restic) and
+// open files remember across remounts: these values must never change.
+func TestInodeNumbersNeverChange(t *testing.T) {
+	for _, c := range []struct {
+		what      string
+		got, want uint64
+	}{
+		{"pdf of a message", fileIno("", "x [a]", 7, 2), 0xab00a091cea85369},
+		{"docx in account work", fileIno("work", "2024-03-01 143205 Invoice [k3m7x2qa]", 1, 5), 0xd21565e35a340a17},
+		{"INBOX", dirIno("", "INBOX"), 0x41c5c6eaa9e13dbb},
+		{"work's Archiv/2024", dirIno("work", "Archiv/2024"), 0x793400e9887adaec},
+		{"INBOX's flags file", flagsIno("", "INBOX"), 0x5a2f0b4e28cd360f},
+		{"the root", dirIno("", ""), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: inode %#x, was %#x", c.what, c.got, c.want)
+		}
+	}
+	// A message's number: 1, its format's slot, 60 bits of hash.
+	for _, f := range render.Formats {
+		if ino := fileIno("", "x [a]", 7, f.Slot); ino>>63 != 1 || int(ino>>60&7) != f.Slot || ino&(1<<60-1) != 0xab00a091cea85369&(1<<60-1) {
+			t.Errorf("%s: inode %#x does not follow the layout", f.Ext, ino)
+		}
+	}
+	if w := writeIno(); w>>60 != 0xf {
+		t.Errorf("written file's inode %#x: want slot 7, which no format uses", w)
 	}
 }
 
