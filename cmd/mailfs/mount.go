@@ -166,7 +166,7 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		}
 	}()
 	m.Wait()
-	cancel() // stop syncs and IDLE before the connections close
+	cancel() // stop syncs and IDLE; o.close waits for them (cache.Close) before the connections close
 	log.Info("unmounted", "mountpoint", mountpoint)
 	return nil
 }
