@@ -14,6 +14,10 @@ type Progress struct {
 	Bytes, BytesDone       int64
 	Failed                 int
 	Damaged                int // cached bodies that failed their hash (with verify)
+	// New and NewBytes count the messages whose bodies the cache lacked
+	// when Fill began: what this run downloads.
+	New      int
+	NewBytes int64
 }
 
 // Fill syncs every folder and downloads every body the cache lacks, with
@@ -49,6 +53,10 @@ func (c *Cache) Fill(ctx context.Context, workers int, verify bool, report func(
 			bytes += m.Size
 			p.Messages++
 			p.Bytes += m.Size
+			if !c.haveBody(info.Name, m) {
+				p.New++
+				p.NewBytes += m.Size
+			}
 			if len(batch) == aheadCount || bytes >= aheadBytes || i == len(msgs)-1 {
 				jobs = append(jobs, job{info.Name, batch})
 				batch, bytes = nil, 0

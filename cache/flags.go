@@ -89,17 +89,25 @@ func (c *Cache) FlagsFile(ctx context.Context, folder string) ([]byte, time.Time
 	return f.flags.file, f.flags.mtime, nil
 }
 
+// syncUnlessFresh syncs the folder unless that was done (or the listing
+// changed by a commit) within freshFor.
+func (c *Cache) syncUnlessFresh(ctx context.Context, f *folder) error {
+	f.mu.Lock()
+	fresh := time.Since(f.syncedAt) < freshFor
+	f.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	_, err := c.Sync(ctx, f.info.Name)
+	return err
+}
+
 // refreshFlags brings the folder and its flags in step with the server.
 func (c *Cache) refreshFlags(ctx context.Context, f *folder) error {
 	f.flagsMu.Lock()
 	defer f.flagsMu.Unlock()
-	f.mu.Lock()
-	recent := time.Since(f.syncedAt) < freshFor
-	f.mu.Unlock()
-	if !recent {
-		if _, err := c.Sync(ctx, f.info.Name); err != nil {
-			return err
-		}
+	if err := c.syncUnlessFresh(ctx, f); err != nil {
+		return err
 	}
 	f.mu.Lock()
 	st, ff := f.status, f.flags

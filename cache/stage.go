@@ -160,13 +160,8 @@ func (c *Cache) Commit(ctx context.Context, folder, stem string, s *Staged, date
 	// first, unless that was just done (by the commit before, above all).
 	c.commitMu.Lock()
 	defer c.commitMu.Unlock()
-	f.mu.Lock()
-	fresh := time.Since(f.syncedAt) < freshFor
-	f.mu.Unlock()
-	if !fresh {
-		if _, err := c.Sync(ctx, folder); err != nil {
-			return c.keep(folder, s, sum, date, fmt.Errorf("sync before append: %w", err))
-		}
+	if err := c.syncUnlessFresh(ctx, f); err != nil {
+		return c.keep(folder, s, sum, date, fmt.Errorf("sync before append: %w", err))
 	}
 	dup, err := c.holds(ctx, folder, size, sum)
 	if err != nil {

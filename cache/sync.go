@@ -49,9 +49,11 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	f.mu.Unlock()
 
 	var st Status
-	if known != nil {
+	if known != nil && !(known.UIDValidity == old.UIDValidity && known.UIDNext < old.UIDNext) {
 		st = *known
 	} else {
+		// A STATUS asked before a commit added a message (insert) is
+		// older than the listing: ask again, UIDNEXT never goes back.
 		var err error
 		if st, err = c.src.Status(ctx, info.Name); err != nil {
 			return false, err
@@ -85,9 +87,13 @@ func (c *Cache) syncLocked(ctx context.Context, f *folder, known *Status, thorou
 	if err != nil {
 		return false, err
 	}
+	var last uint32 // msgs are by UID: what is listed ends here
+	if len(msgs) > 0 {
+		last = msgs[len(msgs)-1].UID
+	}
 	var added []Meta
 	for _, m := range fetched {
-		if reset || m.UID >= old.UIDNext {
+		if reset || m.UID >= old.UIDNext && m.UID > last {
 			added = append(added, m)
 		}
 	}

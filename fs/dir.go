@@ -143,10 +143,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.A
 // below has not been listed since the mount, its newest message is not
 // known yet, and the kernel must ask again.
 func (d *dirNode) fill(a *fuse.Attr) (keep bool) {
-	a.Mode = syscall.S_IFDIR | 0o555
-	if d.acct.rw {
-		a.Mode |= 0o200
-	}
+	a.Mode = syscall.S_IFDIR | d.acct.m.perm(true, d.acct.rw)
 	a.Ino = dirIno(d.acct.name, d.path)
 	a.Nlink = 2
 	a.Owner = fuse.Owner{Uid: d.acct.m.uid, Gid: d.acct.m.gid}

@@ -196,7 +196,7 @@ func (f *fileNode) lookupAttr(out *fuse.EntryOut, msg cache.Msg) {
 func (f *fileNode) fill(a *fuse.Attr, msg cache.Msg, size int64) {
 	t := uint64(msg.Date.Unix())
 	ns := uint32(msg.Date.Nanosecond())
-	a.Mode = syscall.S_IFREG | 0o444
+	a.Mode = syscall.S_IFREG | f.acct.m.perm(false, false)
 	a.Size = uint64(max(size, 0))
 	a.Blocks = (a.Size + 511) / 512
 	a.Blksize = 4096

@@ -37,13 +37,14 @@ const flagsTimeout = time.Second
 
 func flagsIno(account, path string) uint64 { return dirIno(account, path+"\x00"+cache.FlagsName) }
 
-// lookupFlags returns the flags file of the folder at d.
+// lookupFlags returns the flags file of the folder at d, without making
+// it: the kernel looks up every entry of a listing (READDIRPLUS), and ls
+// -l of a big folder must not fetch its flags. The attributes it returns
+// are not to be kept (like those of a view not yet rendered), so a stat
+// asks Getattr, which makes the file and gives its exact size.
 func (d *dirNode) lookupFlags(ctx context.Context, folder string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	n := &flagsNode{acct: d.acct, folder: folder}
-	if en := n.attr(ctx, &out.Attr); en != 0 {
-		return nil, en
-	}
-	out.SetAttrTimeout(flagsTimeout)
+	n.fill(&out.Attr, 0, time.Time{})
 	return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)}), 0
 }
 
@@ -54,17 +55,18 @@ func (n *flagsNode) attr(ctx context.Context, a *fuse.Attr) syscall.Errno {
 	if err != nil {
 		return errno(n.acct.m.log, "stat", n.path(), err)
 	}
-	a.Mode = syscall.S_IFREG | 0o444
-	if n.acct.rw {
-		a.Mode |= 0o200
-	}
-	a.Size = uint64(len(b))
+	n.fill(a, len(b), mtime)
+	return 0
+}
+
+func (n *flagsNode) fill(a *fuse.Attr, size int, mtime time.Time) {
+	a.Mode = syscall.S_IFREG | n.acct.m.perm(false, n.acct.rw)
+	a.Size = uint64(size)
 	a.Blocks = (a.Size + 511) / 512
 	a.Blksize = 4096
 	a.Nlink = 1
 	a.SetTimes(&mtime, &mtime, &mtime)
 	a.Owner = fuse.Owner{Uid: n.acct.m.uid, Gid: n.acct.m.gid}
-	return 0
 }
 
 func (n *flagsNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {

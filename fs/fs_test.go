@@ -99,6 +99,9 @@ func TestParseFormats(t *testing.T) {
 	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].Slot != 5 || (&fileNode{slot: 5}).ext() != "docx" {
 		t.Errorf("parseFormats docx: %v %v", got, err)
 	}
+	if got, err := parseFormats([]string{"msg"}); err != nil || got[0].Slot != 6 || (&fileNode{slot: 6}).ext() != "msg" {
+		t.Errorf("parseFormats msg: %v %v", got, err)
+	}
 	if _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}

@@ -34,7 +34,7 @@ type Store interface {
 	// when its announced size is not to be trusted.
 	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
 	BodySize(ctx context.Context, folder string, uidValidity, uid uint32) (int64, error)
-	// Views (html, pdf, txt, mht): KnownViewSize never renders; the others
+	// Views (render.Formats but eml): KnownViewSize never renders; the others
 	// render on first need.
 	KnownViewSize(folder string, uidValidity, uid uint32, format string) (int64, bool)
 	ViewSize(ctx context.Context, folder string, uidValidity, uid uint32, format string) (int64, error)
@@ -54,6 +54,22 @@ type Args struct {
 	Accounts []Account
 	Log      *slog.Logger
 	Debug    bool // log every FUSE request
+	Owner    Owner
+}
+
+// Owner is who the files belong to and what their permission bits are,
+// as the uid=, gid=, umask= and allow_other options of other FUSE file
+// systems set them. The zero Owner is the mounting user, directories
+// 0555 and files 0444 (with the owner's write bit on the directories and
+// flags files of a writable account), and no access for other users.
+type Owner struct {
+	UID, GID *uint32 // nil: the mounting user's
+	// Umask, when set, gives directories 0777 &^ Umask and files
+	// 0666 &^ Umask, writable or not: a copy (cp -r) then has the modes
+	// a file made by that user would have. The mount stays read-only
+	// unless an account is writable; the bits only describe.
+	Umask      *uint32
+	AllowOther bool // let other users in (FUSE's allow_other)
 }
 
 // Account is one mail account's store.
@@ -90,6 +106,7 @@ type Mount struct {
 	root     *fusefs.Inode
 	log      *slog.Logger
 	uid, gid uint32
+	umask    *uint32 // Owner.Umask
 	accounts []*account
 	single   bool        // one unnamed account, shown at the root
 	rw       bool        // some account is writable (write.go)
@@ -117,7 +134,13 @@ func New(dir string, args Args) (*Mount, error) {
 	if len(args.Accounts) == 0 {
 		return nil, fmt.Errorf("no account to mount")
 	}
-	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), fds: newFDCache(64), notes: newNotifier()}
+	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), umask: args.Owner.Umask, fds: newFDCache(64), notes: newNotifier()}
+	if args.Owner.UID != nil {
+		m.uid = *args.Owner.UID
+	}
+	if args.Owner.GID != nil {
+		m.gid = *args.Owner.GID
+	}
 	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
 	for _, a := range args.Accounts {
 		formats, err := parseFormats(a.Formats)
@@ -152,6 +175,7 @@ func New(dir string, args Args) (*Mount, error) {
 			Name:          "mailfs",
 			DirectMount:   true,
 			Options:       []string{"ro", "default_permissions"},
+			AllowOther:    args.Owner.AllowOther,
 			DisableXAttrs: true, // ENOSYS once, and the kernel stops asking
 			MaxReadAhead:  1 << 20,
 			Debug:         args.Debug,
@@ -198,6 +222,26 @@ func (m *Mount) Unmount() error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return err
+}
+
+// perm is the permission bits of a directory or a file: from the umask
+// when one is set, else read-only bits, with the owner's write bit where
+// writes go through (rw).
+func (m *Mount) perm(dir, rw bool) uint32 {
+	if m.umask != nil {
+		if dir {
+			return 0o777 &^ *m.umask
+		}
+		return 0o666 &^ *m.umask
+	}
+	p := uint32(0o444)
+	if dir {
+		p = 0o555
+	}
+	if rw {
+		p |= 0o200
+	}
+	return p
 }
 
 // top is the account's top directory inode, if the kernel knows it.

@@ -45,7 +45,7 @@ func (r *rootNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno
 }
 
 func (r *rootNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	out.Mode = syscall.S_IFDIR | 0o555
+	out.Mode = syscall.S_IFDIR | r.m.perm(true, false)
 	out.Ino = dirIno("", "")
 	out.Nlink = 2
 	out.Owner = fuse.Owner{Uid: r.m.uid, Gid: r.m.gid}

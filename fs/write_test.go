@@ -17,6 +17,7 @@ func TestClassify(t *testing.T) {
 		"x.txt":                        kindView,
 		"x.mht":                        kindView,
 		"x.docx":                       kindView,
+		"x.msg":                        kindView,
 	} {
 		if got, ok := classify(name); !ok || got != want {
 			t.Errorf("classify(%q) = %v, %v; want %v", name, got, ok, want)

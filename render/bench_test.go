@@ -198,3 +198,17 @@ func BenchmarkLongPDF(b *testing.B) {
 	raw = bytes.Replace(raw, []byte("--==rel==\r\nContent-Type: image/png"), []byte("--==rel==\r\nContent-Type: text/html; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n"+body+"\r\n--==rel==\r\nContent-Type: image/png"), 1)
 	benchOne(b, raw, func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
 }
+
+func BenchmarkMSG(b *testing.B) {
+	benchCorpus(b, func(raw []byte) error { return MSG(raw, io.Discard) })
+}
+
+func BenchmarkTypicalMSG(b *testing.B) {
+	benchOne(b, typicalMessage(), func(raw []byte) error { return MSG(raw, io.Discard) })
+}
+
+// BenchmarkBigMSG is a message with a 20 MB attachment.
+func BenchmarkBigMSG(b *testing.B) {
+	raw, _ := bigMessage(20 << 20)
+	benchOne(b, raw, func(raw []byte) error { return MSG(raw, io.Discard) })
+}

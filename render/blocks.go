@@ -3,6 +3,7 @@ package render
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Blocks are the formatted-text model shared by the TXT, PDF and DOCX
@@ -11,10 +12,14 @@ import (
 // out tables (DOCX), tables whose cells hold blocks.
 
 type span struct {
-	text   string
-	href   string // link target (http, https, mailto, tel, ftp) or ""
-	bold   bool
-	italic bool
+	text      string
+	href      string // link target (http, https, mailto, tel, ftp) or ""
+	bold      bool
+	italic    bool
+	mono      bool // a monospace face (code, preformatted text, ASCII art)
+	underline bool
+	strike    bool
+	script    int8 // 1 superscript, -1 subscript, 0 neither
 }
 
 type blockKind uint8
@@ -109,10 +114,38 @@ func textBlocks(s string) []block {
 			l = strings.TrimPrefix(t[1:], " ")
 			q++
 		}
+		mono := preformatted(l)
 		l = strings.ReplaceAll(l, "\t", "    ")
-		out = append(out, block{kind: bPara, spans: linkify(l), quote: q})
+		spans := linkify(l)
+		for i := range spans {
+			spans[i].mono = mono
+		}
+		out = append(out, block{kind: bPara, spans: spans, quote: q})
 	}
 	return out
+}
+
+var artRE = regexp.MustCompile(`\S(?: {3,}|\t)\S|^(?: {4}|\t)\s*\S|[-=_*+#~]{4,}|\|.*\||[\x{2500}-\x{259F}]`)
+
+// preformatted reports a plain text line that is laid out with spaces:
+// table columns (runs of three spaces or a tab inside the line), indented
+// code, rules, pipe tables, box drawing, and ASCII art (mostly symbols).
+// The PDF shows such lines in a monospace face, so that they line up as
+// the sender saw them.
+func preformatted(line string) bool {
+	if artRE.MatchString(line) {
+		return true
+	}
+	symbols, letters := 0, 0
+	for _, r := range line {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			letters++
+		case unicode.IsPunct(r) || unicode.IsSymbol(r):
+			symbols++
+		}
+	}
+	return symbols >= 3 && symbols > letters
 }
 
 var urlRE = regexp.MustCompile(`(?i)\b(?:https?://|ftp://|mailto:|www\.)[^\s<>"]+`)

@@ -75,11 +75,10 @@ func count(img image.Image, y0, y1 int, match func(r, g, b uint8) bool) int {
 	return n
 }
 
-func isRed(r, g, b uint8) bool      { return r > 200 && g < 80 && b < 80 }
-func isHeadBG(r, g, b uint8) bool   { return r == 0xf3 && g == 0xf4 && b == 0xf6 } // .mailfs-head
-func isDark(r, g, b uint8) bool     { return int(r)+int(g)+int(b) < 250 }
-func isGreen(r, g, b uint8) bool    { return r < 60 && g > 120 && b < 60 }
-func isNotWhite(r, g, b uint8) bool { return int(r)+int(g)+int(b) < 600 }
+func isRed(r, g, b uint8) bool    { return r > 200 && g < 80 && b < 80 }
+func isHeadBG(r, g, b uint8) bool { return r == 0xf3 && g == 0xf4 && b == 0xf6 } // .mailfs-head
+func isDark(r, g, b uint8) bool   { return int(r)+int(g)+int(b) < 250 }
+func isGreen(r, g, b uint8) bool  { return r < 60 && g > 120 && b < 60 }
 
 // headBand is where the header block of a hostile message is drawn in a
 // 1000 pixels wide window: subject, three rows and one attachment.

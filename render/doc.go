@@ -1,5 +1,5 @@
 // Package render turns the raw bytes of one mail message into the views
-// mailfs shows beside the .eml: .html, .txt, .pdf, .mht and .docx.
+// mailfs shows beside the .eml: .html, .txt, .pdf, .mht, .docx and .msg.
 //
 // The renderers are pure functions of the message bytes: no I/O (except
 // SystemFonts, a helper for the caller), no network, no clock, no
@@ -94,25 +94,68 @@
 // # PDF and fonts
 //
 // PDFs are written with github.com/go-pdf/fpdf: it embeds subsetted UTF-8
-// TrueType fonts, makes link annotations, draws JPEG and PNG, and writes
-// document-level embedded files (the EmbeddedFiles name tree), so each PDF
-// carries the original message.eml and every attachment byte for byte and
-// is a lossless archive. signintech/gopdf cannot embed files; pdfcpu can,
-// but is a much larger dependency and would need a second pass over the
-// finished file. fpdf is archived but stable. Its traps are avoided: runes
+// TrueType fonts, makes link annotations and draws JPEG and PNG.
+// signintech/gopdf cannot embed files; pdfcpu can, but is a much larger
+// dependency. fpdf is archived but stable. Its traps are avoided: runes
 // above U+FFFF (emoji), which break it, never reach it because render lays
-// text out itself (layout.go); its file attachment annotations write an
-// invalid PDF (a stream inside /AP), so only the document-level embedded
-// files are used; fonts and images it cannot read are checked or converted
-// first, and its errors are cleared, so one bad part does not fail the
-// document. The creation date is the message's Date and catalog output is
-// sorted, so the bytes are deterministic. Body text beyond 1 MB per part is
+// text out itself (layout.go); fonts and images it cannot read are checked
+// or converted first, and its errors are cleared, so one bad part does not
+// fail the document. Its own embedded files and attachment annotations are
+// not used (the latter write an invalid PDF): pdfa.go embeds the files.
+// Body text beyond 1 MB per part and header fields beyond 1000 bytes are
 // cut in the PDF (with a note); the .eml inside holds it all.
 //
-// Font strategy: the bundled fonts are Go Regular and Go Bold
+// # PDF/A-3
+//
+// Every PDF is a PDF/A-3b file (ISO 19005-3) that carries the original
+// message as its source file, and every attachment and attached message
+// (as its own .eml) as data files, byte for byte, under names unique in the
+// PDF ("report.pdf", "report (2).pdf"): one file that an archive can keep
+// and still open in decades. fpdf cannot write most of what PDF/A asks, so
+// pdfa.go rewrites fpdf's finished output in one pass: it finds fpdf's
+// objects through fpdf's own cross-reference table (stream data is never
+// parsed), copies them, and
+//   - writes a binary comment after the header, which must come right after
+//     "%PDF-1.7" and so rules out an incremental update (which also would
+//     leave fpdf's superseded catalog, fonts and pages in the file);
+//   - names each font as a subset ("ABCDEF+Go-Regular", the tag derived
+//     from the subset's bytes) and makes link annotations printable;
+//   - replaces fpdf's information dictionary and catalog by its own: XMP
+//     metadata with pdfaid part 3, conformance B and the same title,
+//     author, producer and dates (the message's Date, with its zone), an
+//     sRGB output intent, the embedded files with /AF, /AFRelationship,
+//     MIME /Subtype, /Params /ModDate, /F and /UF;
+//   - ends with a new cross-reference table and a trailer /ID that is a
+//     digest of everything before it.
+//
+// The ICC profile of the output intent is made in icc.go from the numbers
+// of the sRGB standard (a 2.5 KB version 2 matrix/TRC profile), so nothing
+// is bundled and no licence applies. Metadata strings lose control
+// characters and bidi overrides (metaText). No page uses transparency:
+// images with alpha are laid on white and CMYK images converted to RGB
+// before fpdf sees them. fpdf numbers images of equal width in map order;
+// the pass puts them in the order of their content-derived names, so the
+// bytes stay deterministic. The pass copies the document once more and
+// deflates the page contents and the embedded files (already compressed
+// formats are stored as they are) with pooled zlib writers, which costs
+// less than fpdf's fresh writer per stream: about 0.1 ms for the copy,
+// and the compression fpdf would have done anyway. The
+// tests check each PDF/A requirement with qpdf, pdffonts, pdfdetach and
+// Little CMS (see the README).
+//
+// Font strategy: the bundled fonts are the Go fonts
 // (golang.org/x/image/font/gofont, BSD licence), which cover WGL4: Latin,
-// Greek and Cyrillic. Each rune is drawn with the first font that has it:
-// the Go font, then the fonts in Options.ExtraFonts (TrueType with a
+// Greek and Cyrillic: Regular and Bold, Italic and Bold Italic (<i>, <em>,
+// <cite>, font-style), Mono and Mono Bold (<pre>, <code>, <tt>, <kbd>,
+// font-family monospace, and the lines of plain text mail that are laid
+// out with spaces: table columns, indented code, ASCII art, box drawing;
+// see preformatted). Each face is registered with fpdf only when a
+// document uses it. Underline and strikeout (<u>, <s>, <del>,
+// text-decoration) are fpdf's own; sub- and superscripts are drawn at 70%
+// size, shifted. fpdf writes into the font bytes it is given, so it gets
+// a copy per document. Each rune is drawn with the first font that has
+// it: the Go font of its style, Go Regular, then the fonts in
+// Options.ExtraFonts (TrueType with a
 // format 4 cmap; CFF-based OpenType and .ttc collections are skipped because
 // fpdf cannot read them). SystemFonts finds such fonts in Debian's usual
 // places (fonts-droid-fallback for CJK, fonts-nanum for the Hangul Droid
@@ -171,18 +214,57 @@
 // 29500-4); the corpus's documents were checked against it with xmllint
 // when this was written (the schema files are not part of mailfs).
 //
+// # MSG
+//
+// The .msg view (msg.go) is an Outlook message file (MS-OXMSG) written by
+// render itself: no maintained Go library writes one (the Go compound
+// file and MSG packages only read), and the subset a mail needs is small.
+// cfb.go writes the container, a Compound File Binary (MS-CFB) of version
+// 3 with 512-byte sectors: it lays out the whole tree at once (streams
+// under 4096 bytes in the mini stream, the rest in sectors, then the mini
+// FAT, the directory, the FAT and, past 109 FAT sectors, the DIFAT), each
+// storage's children as a balanced red-black tree in the order MS-CFB
+// prescribes (shorter names first, then by upper case), with no times in
+// the directory and only Outlook's fixed message CLSID, so the bytes
+// depend on the message alone. msg.go maps the parse model to MAPI
+// properties, every string as PT_UNICODE (PR_STORE_SUPPORT_MASK says so):
+// message class IPM.Note, subject, sender and sent-representing (name,
+// SMTP address), PR_DISPLAY_TO/CC/BCC, a recipient storage per To, Cc and
+// Bcc address, submit, delivery, creation and modification times from the
+// Date, Message-ID, In-Reply-To, References, the original header block as
+// PR_TRANSPORT_MESSAGE_HEADERS, PR_BODY (the .txt view's body text without
+// its header block and attachment list), PR_HTML (the HTML body sanitised
+// as for the .html view, UTF-8 as PR_INTERNET_CPID says, with cid: images
+// pointing at the attachments that carry them), and an attachment storage
+// per MIME attachment in MIME order (data, long file name, extension,
+// MIME type, Content-ID; the images the HTML shows are flagged
+// ATT_MHTML_REF and hidden, so Outlook shows them in place, not in the
+// attachment bar). An attached message/rfc822 is an embedded message
+// (ATTACH_EMBEDDED_MSG), itself a message storage with its own
+// recipients and attachments. The named-property storage is present with
+// its three streams empty: no named property is used. Not written: RTF
+// bodies (Outlook makes one from the HTML), recipient entry ids (Outlook
+// resolves SMTP recipients itself), and the 8.3 short file name.
+// Control characters but tab, CR and LF are dropped from strings, as in
+// the other views. The files are checked with readers of others:
+// olefile (the container, in strict mode, and each property where
+// MS-OXMSG puts it), and msgconvert and its library Email::Outlook::Message
+// (the round trip back to an .eml, and the properties read directly).
+//
 // Performance: the bundled fonts' coverage and widths are computed once per
 // process; fpdf itself re-parses and subsets each TrueType font it embeds
 // per document (about 1 ms per Go font) and compresses each page with a
 // fresh zlib writer, which together dominate a PDF's time: an ordinary
 // message takes about 5 ms for the PDF, about 3 ms for the DOCX (most of
-// it parsing the message) and well under 1 ms for HTML, MHT or TXT on one
+// it parsing the message), about 2 ms for the MSG (parsing, and
+// converting and sanitising the HTML body; writing the compound file is
+// little more than a copy) and well under 1 ms for HTML, MHT or TXT on one
 // core (see the benchmarks in bench_test.go).
 package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 2
+const Version = 3
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -25,6 +25,7 @@ func TestDump(t *testing.T) {
 			".mht":  func(w *os.File) error { return MHT(raw, w) },
 			".pdf":  func(w *os.File) error { return PDF(raw, w, opt) },
 			".docx": func(w *os.File) error { return DOCX(raw, w) },
+			".msg":  func(w *os.File) error { return MSG(raw, w) },
 		} {
 			w, err := os.Create(stem + ext)
 			if err != nil {

@@ -3,10 +3,16 @@ package render
 import (
 	"encoding/binary"
 	"os"
+	"strings"
 	"sync"
+	"unicode"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/gobolditalic"
+	"golang.org/x/image/font/gofont/goitalic"
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -16,7 +22,8 @@ import (
 // and how wide they are (in 1/1000 em, the unit PDF font metrics use).
 type face struct {
 	family string // fpdf family name
-	style  string // fpdf style: "" or "B"
+	style  string // fpdf style: "", "B", "I" or "BI"
+	psName string // PostScript name, for the PDF's font name
 	ttf    []byte
 	// Bundled faces have full tables, computed once.
 	has   *[0x10000 / 64]uint64
@@ -27,24 +34,47 @@ type face struct {
 	cache map[rune]uint16 // width+1, or 0 for "not in the font"
 }
 
+// The bundled Go fonts (WGL4: Latin, Greek, Cyrillic), each with its
+// coverage and widths computed on first use: regular and bold for text,
+// italic and bold italic for <i>, <em> and <cite>, mono and mono bold for
+// <pre> and <code> and for tables and ASCII art in plain text mail.
 var (
-	bundledOnce sync.Once
-	goRegular   *face
-	goBold      *face
+	goRegular    = bundledFace("go", "", "Go-Regular", goregular.TTF)
+	goBold       = bundledFace("go", "B", "Go-Bold", gobold.TTF)
+	goItalic     = bundledFace("go", "I", "Go-Italic", goitalic.TTF)
+	goBoldItalic = bundledFace("go", "BI", "Go-BoldItalic", gobolditalic.TTF)
+	goMono       = bundledFace("gomono", "", "Go-Mono", gomono.TTF)
+	goMonoBold   = bundledFace("gomono", "B", "Go-Mono-Bold", gomonobold.TTF)
 )
 
-// bundled returns the Go Regular and Go Bold faces (WGL4: Latin, Greek,
-// Cyrillic), their coverage and widths computed on first use.
-func bundled() (*face, *face) {
-	bundledOnce.Do(func() {
-		goRegular = tableFace("go", "", goregular.TTF)
-		goBold = tableFace("go", "B", gobold.TTF)
-	})
-	return goRegular, goBold
+func bundledFace(family, style, psName string, ttf []byte) func() *face {
+	return sync.OnceValue(func() *face { return tableFace(family, style, psName, ttf) })
 }
 
-func tableFace(family, style string, ttf []byte) *face {
-	f := &face{family: family, style: style, ttf: ttf, has: new([0x10000 / 64]uint64), width: new([0x10000]uint16)}
+// bundled returns the Go Regular and Go Bold faces.
+func bundled() (*face, *face) {
+	return goRegular(), goBold()
+}
+
+// variant returns the bundled face for a style.
+func variant(bold, italic, mono bool) *face {
+	switch {
+	case mono && bold:
+		return goMonoBold()
+	case mono:
+		return goMono()
+	case bold && italic:
+		return goBoldItalic()
+	case italic:
+		return goItalic()
+	case bold:
+		return goBold()
+	}
+	return goRegular()
+}
+
+func tableFace(family, style, psName string, ttf []byte) *face {
+	f := &face{family: family, style: style, psName: psName, ttf: ttf, has: new([0x10000 / 64]uint64), width: new([0x10000]uint16)}
 	sf, err := sfnt.Parse(ttf)
 	if err != nil {
 		panic("render: bundled font: " + err.Error())
@@ -77,7 +107,23 @@ func newExtraFace(family string, ttf []byte) *face {
 	if err != nil {
 		return nil
 	}
-	return &face{family: family, ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+	return &face{family: family, psName: postScriptName(sf, family), ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+}
+
+// postScriptName returns the font's PostScript name, kept to the letters,
+// digits and hyphens a PDF font name may use, or def.
+func postScriptName(sf *sfnt.Font, def string) string {
+	n, _ := sf.Name(nil, sfnt.NameIDPostScript)
+	n = strings.Map(func(r rune) rune {
+		if r == '-' || r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return -1
+	}, n)
+	if n == "" || len(n) > 63 {
+		return def
+	}
+	return n
 }
 
 // covers reports whether the face has a glyph for r.

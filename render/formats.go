@@ -37,6 +37,9 @@ var Formats = []Format{
 	{Ext: "txt", Slot: 3, Render: withoutOptions(Text), Usage: "plain text, for grep: header and text body"},
 	{Ext: "mht", Slot: 4, Render: withoutOptions(MHT), Usage: "web archive (MHTML, RFC 2557) with the images inside"},
 	{Ext: "docx", Slot: 5, Render: withoutOptions(DOCX), Usage: "Word document, for word processors"},
+	{Ext: "msg", Slot: 6, Render: withoutOptions(MSG), Usage: "Outlook message (MS-OXMSG), for Outlook and the tools that read it"},
+	// Slot 6 was the last free one: an eighth format needs a wider
+	// format field in fs/ino.go's layout first.
 }
 
 func withoutOptions(fn func([]byte, io.Writer) error) func([]byte, io.Writer, Options) error {
@@ -62,8 +65,8 @@ func FormatNames() []string {
 	return out
 }
 
-// FormatList is FormatNames for a message: "eml, html, pdf, txt, mht or
-// docx".
+// FormatList is FormatNames for a message: "eml, html, pdf, txt, mht,
+// docx or msg".
 func FormatList() string {
 	n := FormatNames()
 	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]

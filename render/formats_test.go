@@ -9,7 +9,7 @@ import (
 // The slots are part of inode numbers users' backups remember: this
 // table may only grow.
 func TestFormatSlotsNeverChange(t *testing.T) {
-	want := map[string]int{"eml": 0, "html": 1, "pdf": 2, "txt": 3, "mht": 4, "docx": 5}
+	want := map[string]int{"eml": 0, "html": 1, "pdf": 2, "txt": 3, "mht": 4, "docx": 5, "msg": 6}
 	seenSlot, seenExt := map[int]string{}, map[string]bool{}
 	for _, f := range Formats {
 		if w, ok := want[f.Ext]; ok && f.Slot != w {
@@ -57,7 +57,7 @@ func TestFormatsRender(t *testing.T) {
 	if _, ok := FormatOf("doc"); ok {
 		t.Error("FormatOf(doc) found")
 	}
-	if got := FormatList(); got != "eml, html, pdf, txt, mht or docx" {
+	if got := FormatList(); got != "eml, html, pdf, txt, mht, docx or msg" {
 		t.Errorf("FormatList() = %q", got)
 	}
 }

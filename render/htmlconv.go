@@ -87,6 +87,7 @@ func (c *htmlConv) walk(n *html.Node) {
 	}
 	saved := c.style
 	defer func() { c.style = saved }()
+	c.inlineStyle(attr(n, "style"))
 	switch n.DataAtom {
 	case atom.Br:
 		c.add("\n")
@@ -102,6 +103,16 @@ func (c *htmlConv) walk(n *html.Node) {
 		c.style.bold = true
 	case atom.I, atom.Em, atom.Cite, atom.Var, atom.Dfn:
 		c.style.italic = true
+	case atom.Code, atom.Tt, atom.Kbd, atom.Samp:
+		c.style.mono = true
+	case atom.U, atom.Ins:
+		c.style.underline = true
+	case atom.S, atom.Strike, atom.Del:
+		c.style.strike = true
+	case atom.Sup:
+		c.style.script = 1
+	case atom.Sub:
+		c.style.script = -1
 	case atom.A:
 		c.style.href = safeHref(attr(n, "href"))
 	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
@@ -143,6 +154,7 @@ func (c *htmlConv) walk(n *html.Node) {
 	case atom.Pre:
 		c.flush(bPara, false)
 		c.pre++
+		c.style.mono = true
 		c.children(n)
 		c.flush(bPre, true)
 		c.pre--
@@ -216,7 +228,9 @@ func (c *htmlConv) add(s string) {
 	}
 	if n := len(c.cur); n > 0 {
 		last := &c.cur[n-1]
-		if last.href == c.style.href && last.bold == c.style.bold && last.italic == c.style.italic {
+		style := *last
+		style.text = ""
+		if style == c.style {
 			last.text += s
 			return
 		}
@@ -405,6 +419,43 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// inlineStyle applies the text styles of a style attribute that the PDF
+// can show: bold, italic, monospace, underline, line-through, sub and
+// superscript.
+func (c *htmlConv) inlineStyle(css string) {
+	if css == "" {
+		return
+	}
+	for _, decl := range strings.Split(strings.ToLower(css), ";") {
+		prop, val, ok := strings.Cut(decl, ":")
+		if !ok {
+			continue
+		}
+		val = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(val), "!important"))
+		switch strings.TrimSpace(prop) {
+		case "font-weight":
+			c.style.bold = val == "bold" || val == "bolder" || len(val) == 3 && val >= "600" && val <= "900"
+		case "font-style":
+			c.style.italic = val == "italic" || val == "oblique"
+		case "font-family":
+			c.style.mono = strings.Contains(val, "monospace") || strings.Contains(val, "courier") ||
+				strings.Contains(val, "consolas") || strings.Contains(val, "menlo") || strings.Contains(val, "monaco")
+		case "text-decoration", "text-decoration-line":
+			c.style.underline = strings.Contains(val, "underline")
+			c.style.strike = strings.Contains(val, "line-through")
+		case "vertical-align":
+			switch val {
+			case "super":
+				c.style.script = 1
+			case "sub":
+				c.style.script = -1
+			case "baseline":
+				c.style.script = 0
+			}
+		}
+	}
 }
 
 // hidden reports elements that a mail client does not show (preheaders).

@@ -32,6 +32,20 @@ type textStyle struct {
 	ltr   bool // lay out left to right whatever the text's direction
 }
 
+// sizeOf is the font size of a span: smaller for sub- and superscripts,
+// and a little smaller in monospace (whose letters are wide), as browsers
+// show it.
+func (st textStyle) sizeOf(sp span) float64 {
+	size := st.size
+	if sp.script != 0 {
+		size *= 0.7
+	}
+	if sp.mono {
+		size *= 0.9
+	}
+	return size
+}
+
 var (
 	bodyStyle = textStyle{size: defaultPt, lineH: defaultLH, color: [3]int{32, 33, 36}, right: true}
 	linkColor = [3]int{26, 86, 190}
@@ -63,14 +77,15 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 	cells := make([]cell, 0, n)
 	dirSet := false
 	for si, sp := range spans {
-		bold := st.bold || sp.bold
+		sp.bold = st.bold || sp.bold
+		size := st.sizeOf(sp)
 		text := invisible.Replace(sp.text)
 		if !norm.NFC.IsNormalString(text) {
 			text = norm.NFC.String(text)
 		}
 		rs := []rune(text)
 		if hasArabic(rs) {
-			rs = shapeArabic(rs, func(r rune) bool { return d.faceFor(r, bold) != nil })
+			rs = shapeArabic(rs, func(r rune) bool { return d.faceFor(r, sp) != nil })
 		}
 		for _, r := range rs {
 			if !dirSet && !st.ltr {
@@ -87,14 +102,14 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
 				continue
 			}
-			f := d.faceFor(r, bold)
+			f := d.faceFor(r, sp)
 			if f == nil {
-				r, f = tofu, d.faceFor(tofu, bold)
+				r, f = tofu, d.faceFor(tofu, sp)
 			}
-			cells = append(cells, cell{r: r, face: f, span: si, w: f.advance(r) * st.size / 1000 * ptToMM})
+			cells = append(cells, cell{r: r, face: f, span: si, w: f.advance(r) * size / 1000 * ptToMM})
 		}
 	}
-	d.unifyFaces(cells, st.size)
+	d.unifyFaces(cells, spans, st)
 	for i := 0; i < len(cells); {
 		c := cells[i]
 		class := 0
@@ -129,7 +144,7 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 // unifyFaces draws each run of runes that need extra fonts with a single
 // font when one has them all, so that a Korean word does not mix glyphs
 // from a CJK fallback font and a Hangul font.
-func (d *pdfDoc) unifyFaces(cells []cell, size float64) {
+func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 	for i := 0; i < len(cells); {
 		if cells[i].face == nil || cells[i].face.has != nil {
 			i++
@@ -149,7 +164,7 @@ func (d *pdfDoc) unifyFaces(cells []cell, size float64) {
 			}
 			if all && d.use(f) {
 				for k := i; k < j; k++ {
-					cells[k].face, cells[k].w = f, f.advance(cells[k].r)*size/1000*ptToMM
+					cells[k].face, cells[k].w = f, f.advance(cells[k].r)*st.sizeOf(spans[cells[k].span])/1000*ptToMM
 				}
 				break
 			}
@@ -319,9 +334,18 @@ func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
 	if !d.use(f) {
 		return
 	}
-	if f != d.curFace || st.size != d.curSize {
-		d.f.SetFont(f.family, f.style, st.size)
-		d.curFace, d.curSize = f, st.size
+	size := st.sizeOf(sp)
+	lines := ""
+	if sp.underline {
+		lines += "U"
+	}
+	if sp.strike {
+		lines += "S"
+	}
+	if f != d.curFace || size != d.curSize || lines != d.curLines {
+		// fpdf draws underline and strikeout itself ("U", "S").
+		d.f.SetFont(f.family, f.style+lines, size)
+		d.curFace, d.curSize, d.curLines = f, size, lines
 	}
 	c := st.color
 	if sp.href != "" {
@@ -329,11 +353,20 @@ func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
 	}
 	if c != d.curColor {
 		// Text and fill colour alike: fpdf then sets the colour once
-		// instead of wrapping every run in q/Q.
+		// instead of wrapping every run in q/Q (and fills underlines).
 		d.f.SetTextColor(c[0], c[1], c[2])
 		d.f.SetFillColor(c[0], c[1], c[2])
 		d.curColor = c
 	}
-	d.f.SetXY(x, d.y)
-	d.f.CellFormat(w, st.lineH, s, "", 0, "L", false, 0, sp.href)
+	// Superscripts are raised by a third of the line's font size,
+	// subscripts lowered by a sixth.
+	y := d.y
+	switch sp.script {
+	case 1:
+		y -= st.size * ptToMM / 3
+	case -1:
+		y += st.size * ptToMM / 6
+	}
+	d.f.SetXY(x, y)
+	d.f.CellFormat(w, st.lineH, s, "", 0, "L", false, 0, pdfURI(sp.href))
 }

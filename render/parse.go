@@ -26,11 +26,23 @@ type message struct {
 	cids map[string]*attachment
 	// all holds every attachment of this message in MIME order.
 	all []*attachment
+	// parts holds all and the attached messages (with msg set), in MIME
+	// order: the attachment table of the .msg.
+	parts []*attachment
+	// raw is the message's source; name the file name of the MIME part
+	// that holds an attached message ("" if none, and for the top level).
+	raw  []byte
+	name string
 }
 
 type header struct {
 	From, To, Cc, Date, Subject string
 	date                        time.Time // zero when missing or unparseable
+	// The address lists, when they parse (for the .msg recipient table).
+	from, to, cc, bcc []*mail.Address
+	// Message-ID, In-Reply-To and References as they are.
+	messageID, inReplyTo, references string
+	raw                              []byte // the header block as it came
 }
 
 type nodeKind uint8
@@ -54,10 +66,11 @@ type node struct {
 }
 
 type attachment struct {
-	name  string // decoded file name, never empty
-	ctype string // lower-case media type
-	cid   string // Content-ID without <>, or ""
-	data  []byte // decoded content
+	name  string   // decoded file name, never empty
+	ctype string   // lower-case media type
+	cid   string   // Content-ID without <>, or ""
+	data  []byte   // decoded content
+	msg   *message // an attached message (in message.parts only), parsed
 }
 
 const (
@@ -73,9 +86,13 @@ func parse(raw []byte) *message {
 }
 
 func parseDepth(raw []byte, depth int) *message {
-	h, body := splitHeader(raw)
-	m := &message{cids: map[string]*attachment{}}
+	// A byte order mark, as some Windows tools write, is not part of the
+	// first header field.
+	src := bytes.TrimPrefix(raw, []byte("\ufeff"))
+	h, body := splitHeader(src)
+	m := &message{cids: map[string]*attachment{}, raw: raw}
 	m.hdr = readHeader(h)
+	m.hdr.raw = src[:len(src)-len(body)]
 	p := &parser{m: m, depth: depth}
 	m.body = p.entity(h, body, "text/plain")
 	m.finish()
@@ -84,9 +101,13 @@ func parseDepth(raw []byte, depth int) *message {
 
 func readHeader(h gomessage.Header) header {
 	var hd header
-	hd.From = addresses(h, "From")
-	hd.To = addresses(h, "To")
-	hd.Cc = addresses(h, "Cc")
+	hd.From, hd.from = addresses(h, "From")
+	hd.To, hd.to = addresses(h, "To")
+	hd.Cc, hd.cc = addresses(h, "Cc")
+	_, hd.bcc = addresses(h, "Bcc")
+	hd.messageID = strings.TrimSpace(h.Get("Message-Id"))
+	hd.inReplyTo = strings.TrimSpace(h.Get("In-Reply-To"))
+	hd.references = strings.Join(strings.Fields(h.Get("References")), " ")
 	hd.Subject = strings.Join(strings.Fields(headerText(h, "Subject")), " ")
 	if v := h.Get("Date"); v != "" {
 		mh := mail.Header{Header: h}
@@ -100,11 +121,13 @@ func readHeader(h gomessage.Header) header {
 	return hd
 }
 
-func addresses(h gomessage.Header, key string) string {
+// addresses returns an address field for display, and its addresses
+// when it parses.
+func addresses(h gomessage.Header, key string) (string, []*mail.Address) {
 	mh := mail.Header{Header: h}
 	list, err := mh.AddressList(key)
 	if err != nil || len(list) == 0 {
-		return strings.Join(strings.Fields(headerText(h, key)), " ")
+		return strings.Join(strings.Fields(headerText(h, key)), " "), nil
 	}
 	out := make([]string, len(list))
 	for i, a := range list {
@@ -114,7 +137,7 @@ func addresses(h gomessage.Header, key string) string {
 			out[i] = a.Address
 		}
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(out, ", "), list
 }
 
 type parser struct {
@@ -158,7 +181,10 @@ func (p *parser) entity(h gomessage.Header, body []byte, def string) []node {
 	}
 	switch {
 	case (mt == "message/rfc822" || mt == "message/global") && p.depth < maxDepth:
-		return append(nodes, node{kind: nMessage, msg: parseDepth(data, p.depth+1)})
+		msg := parseDepth(data, p.depth+1)
+		msg.name = cleanName(name)
+		p.m.parts = append(p.m.parts, &attachment{name: msg.name, ctype: mt, data: data, msg: msg})
+		return append(nodes, node{kind: nMessage, msg: msg})
 	case mt == "application/pkcs7-mime" || mt == "application/x-pkcs7-mime":
 		a := p.attach(h, mt, name, data)
 		switch st := strings.ToLower(params["smime-type"]); {
@@ -224,6 +250,7 @@ func (p *parser) attach(h gomessage.Header, mt, name string, data []byte) *attac
 		}
 	}
 	p.m.all = append(p.m.all, a)
+	p.m.parts = append(p.m.parts, a)
 	return a
 }
 

@@ -62,7 +62,14 @@ func buildPDF(parseFn func([]byte) *message, raw []byte, opt Options) (out []byt
 	if b.Len() == 0 {
 		return nil, errors.New("render: pdf: empty output")
 	}
-	return b.Bytes(), nil
+	a := &pdfArchive{title: metaText(m.hdr.Subject), author: metaText(m.hdr.From), date: d.date,
+		files: d.files, fonts: map[string]string{}}
+	for f, ok := range d.added {
+		if ok {
+			a.fonts["utf8"+strings.ToLower(f.family)+f.style] = f.psName
+		}
+	}
+	return a.write(b.Bytes())
 }
 
 // pdfDoc is the state of one PDF being laid out.
@@ -80,9 +87,15 @@ type pdfDoc struct {
 	// The font and colour last set, to not repeat them in the page content.
 	curFace  *face
 	curSize  float64
+	curLines string // fpdf's "U" and "S" styles
 	curColor [3]int
 	imgs     map[*attachment]pdfImage
-	files    []fpdf.Attachment // embedded files: the .eml, then every attachment
+	date     time.Time // of the document: the message's Date
+	// The embedded files: the .eml, then every attachment and attached
+	// message, and the names under which the pages show them.
+	files    []pdfFile
+	attNames map[*attachment]string
+	msgNames map[*message]string
 }
 
 type bar struct {
@@ -95,18 +108,16 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	f := fpdf.New("P", "mm", "A4", "")
 	d := &pdfDoc{f: f, opt: opt, reg: reg, bold: bold, added: map[*face]bool{},
 		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}}
-	// Fixed metadata: the message date, or a constant, never the clock.
-	t := m.hdr.date.UTC()
-	if m.hdr.date.IsZero() {
-		t = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Fixed dates: the message date, or a constant, never the clock. The
+	// archival pass writes the metadata itself (pdfa.go).
+	d.date = m.hdr.date
+	if d.date.IsZero() {
+		d.date = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	f.SetCreationDate(t)
-	f.SetModificationDate(t)
+	f.SetCreationDate(d.date)
+	f.SetModificationDate(d.date)
 	f.SetCatalogSort(true)
-	f.SetCompression(true)
-	f.SetProducer("mailfs render "+strconv.Itoa(Version), false)
-	f.SetTitle(bmp(m.hdr.Subject), true)
-	f.SetAuthor(bmp(m.hdr.From), true)
+	f.SetCompression(false) // the archival pass deflates the pages (pdfa.go)
 	f.SetMargins(marginL, marginT, marginR)
 	f.SetAutoPageBreak(false, 0)
 	f.SetCellMargin(0)
@@ -118,31 +129,78 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	})
 	d.use(reg)
 	d.use(bold)
-
-	d.files = append(d.files, fpdf.Attachment{Content: raw, Filename: emlName, Description: "The original message"})
-	var collect func(*message)
-	collect = func(m *message) {
-		for _, a := range m.atts {
-			d.files = append(d.files, fpdf.Attachment{Content: a.data, Filename: bmp(a.name), Description: bmp(a.ctype)})
-		}
-		walkMessages(m.body, collect)
-	}
-	collect(m)
-	f.SetAttachments(d.files)
+	d.embed(m, raw)
 	d.newPage()
 	return d
 }
 
-// bmp makes a string safe for fpdf's UTF-16 conversion, which handles
-// neither invalid UTF-8 nor runes above U+FFFF.
-func bmp(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r > 0xFFFF {
-			return '\uFFFD'
+// embed lists the files the PDF carries: the message itself, then each
+// attached message (as its own .eml) and each attachment in the order the
+// pages show them, under names unique in the PDF.
+func (d *pdfDoc) embed(m *message, raw []byte) {
+	d.attNames, d.msgNames = map[*attachment]string{}, map[*message]string{}
+	seen := map[string]bool{}
+	add := func(name, desc, mime, rel string, data []byte) string {
+		name = uniqueName(name, seen)
+		d.files = append(d.files, pdfFile{name: name, desc: metaText(desc), mime: mime, rel: rel, data: data})
+		return name
+	}
+	add(emlName, "The original message", "message/rfc822", "Source", raw)
+	var walk func(*message)
+	walk = func(m *message) {
+		walkMessages(m.body, func(fw *message) {
+			d.msgNames[fw] = add(forwardName(fw), "Attached message", "message/rfc822", "Data", fw.raw)
+			walk(fw)
+		})
+		for _, a := range m.atts {
+			d.attNames[a] = add(a.name, a.ctype, a.ctype, "Data", a.data)
+		}
+	}
+	walk(m)
+}
+
+// forwardName names the .eml of an attached message: its part's file
+// name, else its subject.
+func forwardName(m *message) string {
+	if m.name != "" {
+		return m.name
+	}
+	s := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '-'
 		}
 		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
+	}, metaText(m.hdr.Subject))
+	if s == "" {
+		s = "attached message"
+	}
+	return s + ".eml"
 }
+
+// uniqueName makes name safe as an embedded file's name (no control or
+// bidi override characters, at most maxFileName runes) and distinct from
+// the names in seen, ignoring case: "a.pdf", "a (2).pdf", "a (3).pdf".
+func uniqueName(name string, seen map[string]bool) string {
+	name = metaText(name)
+	if name == "" {
+		name = "attachment"
+	}
+	stem, ext := name, ""
+	if i := strings.LastIndexByte(name, '.'); i > 0 && len(name)-i <= 16 {
+		stem, ext = name[:i], name[i:]
+	}
+	if rs := []rune(stem); len(rs) > maxFileName {
+		stem = string(rs[:maxFileName]) + "…"
+	}
+	name = stem + ext
+	for n := 2; seen[strings.ToLower(name)]; n++ {
+		name = stem + " (" + strconv.Itoa(n) + ")" + ext
+	}
+	seen[strings.ToLower(name)] = true
+	return name
+}
+
+const maxFileName = 200
 
 // walkMessages calls fn for each attached message among nodes.
 func walkMessages(ns []node, fn func(*message)) {
@@ -185,15 +243,20 @@ func (d *pdfDoc) use(f *face) (ok bool) {
 		}
 		d.added[f] = ok
 	}()
-	d.f.AddUTF8FontFromBytes(f.family, f.style, f.ttf)
+	// fpdf writes into the font bytes it is given (reading the metrics of
+	// glyphs past hhea's numberOfHMetrics, it appends to a slice of them),
+	// so it gets a copy: the shared font stays intact, and the output
+	// deterministic, whatever other renders ran or run at the same time.
+	d.f.AddUTF8FontFromBytes(f.family, f.style, bytes.Clone(f.ttf))
 	return !d.f.Err()
 }
 
-// faceFor picks the face that draws r: the bundled face, else the first
-// extra font that has it; nil when none does.
-func (d *pdfDoc) faceFor(r rune, bold bool) *face {
-	if bold && d.bold.covers(r) {
-		return d.bold
+// faceFor picks the face that draws r in style sp: the bundled face of
+// that style, else Go Regular, else the first extra font that has it; nil
+// when none does.
+func (d *pdfDoc) faceFor(r rune, sp span) *face {
+	if f := variant(sp.bold, sp.italic, sp.mono); f.covers(r) {
+		return f
 	}
 	if d.reg.covers(r) {
 		return d.reg

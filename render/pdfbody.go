@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/draw"
 	_ "image/gif" // decoders for image.DecodeConfig and the PNG conversion
 	_ "image/jpeg"
@@ -46,12 +47,19 @@ func (d *pdfDoc) message(m *message) {
 	d.attachmentList(m.atts)
 }
 
+// maxHeaderShow caps each header field on the page (some ten lines): a To
+// of thousands of addresses is no use there, and the .eml keeps it all.
+const maxHeaderShow = 1000
+
 func (d *pdfDoc) headerBlock(h header) {
-	subject := h.Subject
+	subject, cutSubject := shortenField(h.Subject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
 	d.para([]span{{text: subject}}, textStyle{size: 15, lineH: 7, bold: true, color: [3]int{17, 17, 17}, ltr: true}, d.left, 0)
+	if cutSubject {
+		d.shortenedNote("Subject", h.Subject, d.left)
+	}
 	d.skip(1.5)
 	label := textStyle{size: 9, lineH: 4.8, bold: true, color: grayText}
 	value := textStyle{size: 9.5, lineH: 4.8, color: bodyStyle.color, ltr: true}
@@ -62,11 +70,36 @@ func (d *pdfDoc) headerBlock(h header) {
 		d.need(label.lineH)
 		d.para([]span{{text: f.label}}, label, d.left, 0)
 		d.y -= label.lineH
-		d.para([]span{{text: f.value}}, value, d.left+17, 0)
+		v, cut := shortenField(f.value)
+		d.para([]span{{text: v}}, value, d.left+17, 0)
+		if cut {
+			d.shortenedNote(f.label, f.value, d.left+17)
+		}
 	}
 	d.skip(1.5)
 	d.rule(barGray)
 	d.skip(2.5)
+}
+
+// shortenField cuts a header value longer than maxHeaderShow bytes after
+// the last whole address (or word) that fits, and adds an ellipsis.
+func shortenField(v string) (string, bool) {
+	if len(v) <= maxHeaderShow {
+		return v, false
+	}
+	cut := strings.ToValidUTF8(v[:maxHeaderShow], "")
+	if i := strings.LastIndex(cut, ", "); i > maxHeaderShow/2 {
+		cut = cut[:i+1]
+	} else if i := strings.LastIndexByte(cut, ' '); i > maxHeaderShow/2 {
+		cut = cut[:i]
+	}
+	return cut + " …", true
+}
+
+func (d *pdfDoc) shortenedNote(label, full string, x float64) {
+	d.para([]span{{text: "(" + label + " shortened here: it is " + formatSize(len(full)) +
+		" long; the complete field is in the embedded " + emlName + ")"}},
+		textStyle{size: 8, lineH: 4.2, color: grayText}, x, 0)
 }
 
 var headingSize = [7]float64{0, 16, 14, 12.5, 11.5, 11, 11}
@@ -131,7 +164,11 @@ func (d *pdfDoc) note(text string) {
 func (d *pdfDoc) nested(m *message) {
 	d.skip(3)
 	d.need(14)
-	d.para([]span{{text: "ATTACHED MESSAGE"}}, textStyle{size: 8, lineH: 4, bold: true, color: grayText}, d.left, 0)
+	label := []span{{text: "ATTACHED MESSAGE", bold: true}}
+	if name := d.msgNames[m]; name != "" {
+		label = append(label, span{text: "   embedded as " + name})
+	}
+	d.para(label, textStyle{size: 8, lineH: 4, color: grayText}, d.left, 0)
 	d.skip(1)
 	savedBars, savedLeft := d.bars, d.left
 	d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: d.left + 1, color: barGray})
@@ -153,7 +190,11 @@ func (d *pdfDoc) attachmentList(atts []*attachment) {
 	for _, a := range atts {
 		d.need(st.lineH)
 		d.text(d.reg, st, span{}, "•", d.left+1, 3)
-		d.para([]span{{text: a.name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
+		name := d.attNames[a]
+		if name == "" {
+			name = a.name
+		}
+		d.para([]span{{text: name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
 	}
 }
 
@@ -200,14 +241,15 @@ func (d *pdfDoc) registerImage(a *attachment) pdfImage {
 	}
 	im.w, im.h = cfg.Width, cfg.Height
 	t := imageType(a.data)
-	if t == "jpeg" || t == "png" {
+	if (t == "jpeg" || t == "png") && opaqueRGB(cfg.ColorModel) {
 		typ := map[string]string{"jpeg": "JPG", "png": "PNG"}[t]
 		if d.register(im.name, typ, a.data) {
 			im.ok = true
 			return im
 		}
 	}
-	// GIF, WebP, and PNGs fpdf cannot read (16-bit, interlaced).
+	// GIF, WebP, images with transparency or in CMYK, and PNGs fpdf cannot
+	// read (16-bit, interlaced).
 	if p := toPNG(a.data); p != nil && d.register(im.name, "PNG", p) {
 		im.ok = true
 	}
@@ -227,14 +269,36 @@ func (d *pdfDoc) register(name, typ string, data []byte) (ok bool) {
 	return info != nil && !d.f.Err()
 }
 
-// toPNG re-encodes any decodable image as an 8-bit non-interlaced PNG.
+// opaqueRGB reports whether images of model m are drawn as they are: 8-bit grey
+// or RGB without an alpha channel. Others are converted, because PDF/A
+// with an sRGB output intent allows no CMYK, and the PDF keeps no
+// transparency (see doc.go).
+func opaqueRGB(m color.Model) bool {
+	switch m {
+	case color.RGBAModel, color.RGBA64Model, color.NRGBAModel, color.NRGBA64Model, color.AlphaModel,
+		color.Alpha16Model, color.Gray16Model, color.CMYKModel:
+		return false
+	}
+	if p, ok := m.(color.Palette); ok {
+		for _, c := range p {
+			if _, _, _, a := c.RGBA(); a != 0xffff {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// toPNG re-encodes any decodable image as an 8-bit non-interlaced opaque
+// PNG: transparent parts are laid on white, as on paper.
 func toPNG(data []byte) []byte {
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil
 	}
-	dst := image.NewNRGBA(src.Bounds())
-	draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, draw.Src)
+	dst := image.NewRGBA(src.Bounds())
+	draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, draw.Over)
 	var b bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, dst); err != nil {
 		return nil

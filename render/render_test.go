@@ -49,6 +49,12 @@ var corpus = map[string]corpusCase{
 	"flowed.eml":                {"Flowed text and a long URL", "soft line breaks, so it should be joined", 0, nil},
 	"headers-only.eml":          {"No body at all", "", 0, nil},
 	"not-a-message.eml":         {"", "just some text that someone saved", 0, nil},
+	"bom.eml":                   {"Saved with a byte order mark", "starts with a UTF-8 byte order mark", 0, nil},
+	"control-chars.eml":         {"Payroll update 📎", "carry control characters", 0, nil},
+	"same-names.eml":            {"Three reports and the minutes", "the same file name", 0, []string{"report.pdf"}},
+	"images-cmyk-alpha.eml":     {"Proofs in CMYK and with transparency", "two logos with transparency", 0, nil},
+	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
+	"plain-table.eml":           {"April numbers in a plain text table", "here are the numbers for April", 0, nil},
 }
 
 func readCorpus(t testing.TB) map[string][]byte {

@@ -35,28 +35,13 @@ func writeText(b *bytes.Buffer, m *message) {
 		b.WriteByte('\n')
 	}
 	for _, n := range chooseBody(m.body, false) {
-		switch n.kind {
-		case nText:
-			b.WriteString(strings.TrimRight(n.text, "\n \t"))
-			b.WriteString("\n\n")
-		case nHTML:
-			writeBlocksText(b, htmlBlocks(n.text, m))
-			b.WriteByte('\n')
-		case nRaw:
-			b.WriteString(n.text)
-			b.WriteString("\n\n")
-		case nNote:
-			for _, l := range strings.Split(n.text, "\n") {
-				b.WriteString("| " + l + "\n")
-			}
-			b.WriteByte('\n')
-		case nImage:
-			fmt.Fprintf(b, "[image: %s]\n\n", n.att.name)
-		case nMessage:
+		if n.kind == nMessage {
 			b.WriteString("---------- Attached message ----------\n")
 			writeText(b, n.msg)
 			b.WriteString("---------- End of attached message ----------\n\n")
+			continue
 		}
+		writeTextNode(b, n, m)
 	}
 	if len(m.atts) > 0 {
 		fmt.Fprintf(b, "Attachments (%d):\n", len(m.atts))
@@ -64,6 +49,30 @@ func writeText(b *bytes.Buffer, m *message) {
 			fmt.Fprintf(b, "  - %s (%s, %s)\n", a.name, a.ctype, formatSize(len(a.data)))
 		}
 		b.WriteByte('\n')
+	}
+}
+
+// writeTextNode writes one body node of m as plain text (attached
+// messages are the caller's: the .txt shows them inline, the .msg as
+// embedded messages).
+func writeTextNode(b *bytes.Buffer, n node, m *message) {
+	switch n.kind {
+	case nText:
+		b.WriteString(strings.TrimRight(n.text, "\n \t"))
+		b.WriteString("\n\n")
+	case nHTML:
+		writeBlocksText(b, htmlBlocks(n.text, m))
+		b.WriteByte('\n')
+	case nRaw:
+		b.WriteString(n.text)
+		b.WriteString("\n\n")
+	case nNote:
+		for _, l := range strings.Split(n.text, "\n") {
+			b.WriteString("| " + l + "\n")
+		}
+		b.WriteByte('\n')
+	case nImage:
+		fmt.Fprintf(b, "[image: %s]\n\n", n.att.name)
 	}
 }
 

@@ -44,7 +44,7 @@ func (b *bench) mount(o mountOpts) (*mailfsProc, error) {
 		return nil, err
 	}
 	srv := cmp.Or(o.srv, b.srv)
-	addr := cmp.Or(o.addr, srv.Addr)
+	addr := cmp.Or(o.addr, b.serverAddr(srv))
 	args := []string{"mount", "--server", addr, "--tls", "none", "--user", srv.User,
 		"--cache", o.cache, "--poll", "10m", "--log-level", "debug"}
 	if o.formats != "" {

@@ -24,7 +24,8 @@
 // cache, rsync, mbsync) noticeably more. For the same reason, results are
 // steadier when the benchmark does not start right after a large rm -rf.
 //
-// Workloads (-only takes their names): cold (mount+rsync with an empty
+// Workloads (-only takes their names): sync (mailfs sync into an empty
+// cache, then again with nothing new, vs mbsync -a likewise), cold (mount+rsync with an empty
 // cache vs mbsync -a with and without fsync), warm (rsync of a fresh mount
 // with a full cache vs rsync of a local copy), incr (10 new messages,
 // rsync to the previous copy vs a no-op rsync; exactly 10 bodies must be
@@ -35,6 +36,9 @@
 // counts from --debug-fuse), restore (rsync -a of the local copy into an
 // empty account through a --read-write mount vs mbsync pushing the same
 // messages from its Maildir, Sync Push).
+//
+// With -rtt 30ms every server is reached through an in-process proxy that
+// delays each direction by half of it (latency.go), as a distant server.
 //
 // Progress goes to stderr, the report to stdout.
 package main
@@ -48,13 +52,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"mailfs/imapsrc/dovecottest"
 )
 
-var allPhases = []string{"cold", "warm", "incr", "grep", "profile", "ls", "mem", "restore"}
+var allPhases = []string{"sync", "cold", "warm", "incr", "grep", "profile", "ls", "mem", "restore"}
 
 // bench is the state of one benchmark run.
 type bench struct {
@@ -62,6 +67,10 @@ type bench struct {
 	n, reps, bigFolder, conns int
 	drop, perf                bool
 	only                      map[string]bool
+	rtt                       time.Duration // added round trip to every server (latency.go)
+
+	proxiesMu sync.Mutex
+	proxies   map[string]*delayProxy // by server address, with -rtt
 
 	work      string // everything below here
 	mnt       string // the mount point
@@ -124,6 +133,7 @@ func main() {
 	flag.StringVar(&only, "only", "", "comma-separated workloads to run, of "+strings.Join(allPhases, ","))
 	flag.Uint64Var(&seed, "seed", 1, "seed of the corpus generator")
 	flag.IntVar(&b.conns, "conns", 0, "pass --conns N to mailfs (0: mailfs's default)")
+	flag.DurationVar(&b.rtt, "rtt", 0, "add this round-trip time between the peers and every server, through a delaying proxy (e.g. 30ms)")
 	flag.BoolVar(&b.drop, "drop-caches", true, "drop the page cache before cold runs (needs root)")
 	flag.BoolVar(&b.perf, "perf", true, "profile mailfs with perf in the profile workload, if perf is installed")
 	flag.StringVar(&dir, "dir", "", "work folder (default: a new folder in /var/tmp, removed at the end)")
@@ -257,9 +267,12 @@ func (b *bench) main(mailfsBin string) int {
 	}
 	progress("  %d messages, %s, written and indexed in %.1fs", b.stats.messages, mb(b.stats.bytes), time.Since(t0).Seconds())
 
+	if b.rtt > 0 {
+		b.notes = append(b.notes, fmt.Sprintf("every server is %v of round trip away: mailfs and mbsync reach it through a proxy that delays each direction by %v (-rtt)", b.rtt, b.rtt/2))
+	}
 	failed := false
 	phases := map[string]func() error{
-		"cold": b.phaseCold, "warm": b.phaseWarm, "incr": b.phaseIncr, "grep": b.phaseGrep,
+		"sync": b.phaseSync, "cold": b.phaseCold, "warm": b.phaseWarm, "incr": b.phaseIncr, "grep": b.phaseGrep,
 		"profile": b.phaseProfile, "ls": b.phaseLs, "mem": b.phaseMem, "restore": b.phaseRestore,
 	}
 	for _, name := range allPhases {

@@ -26,7 +26,7 @@ func (b *bench) mbsyncConfig(dir string, fsync bool) (string, error) {
 // srv and the Maildir tree dir, syncing in direction (Pull or Push) and
 // creating folders on side (Near or Far), and returns its path.
 func (b *bench) writeMbsyncConfig(name string, srv *dovecottest.Server, dir string, fsync bool, direction, side string) (string, error) {
-	host, port, _ := net.SplitHostPort(srv.Addr)
+	host, port, _ := net.SplitHostPort(b.serverAddr(srv))
 	var c strings.Builder
 	if !fsync {
 		c.WriteString("FSync no\n\n")

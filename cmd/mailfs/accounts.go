@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,13 +17,12 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/cobra"
 
 	"mailfs/imapsrc"
 )
 
-const accountsUsage = `Usage: mailfs accounts import [--config FILE] [--replace] ACCOUNTS.csv
-
-Adds the accounts listed in a CSV file to the config file (default
+const accountsLong = `Adds the accounts listed in a CSV file to the config file (default
 $XDG_CONFIG_HOME/mailfs/config.toml, created if missing).
 
 The first row names the columns, in any order:
@@ -44,93 +42,68 @@ its line number and nothing is written. Otherwise the accounts are added
 to the config file, which is replaced in one step (mode 0600); the rest of
 the file is kept. An account whose name is already in the file is an
 error, unless --replace: then its row replaces the account's CSV columns
-and credential, and its other settings (filters, formats, …) stay.
+and credential, and its other settings (filters, formats, …) stay.`
 
-Examples:
-  mailfs accounts import accounts.csv
+const accountsExamples = `  mailfs accounts import accounts.csv
   mailfs accounts import --config ~/backup/mailfs.toml --replace accounts.csv
 
   accounts.csv:
     name,user,provider,server,password_cmd,oauth_token_cmd
     personal,me@gmail.com,gmail,,,oama access me@gmail.com
     work,me@example.com,outlook,,,pizauth show work
-    home,me,,mail.home.example,pass show mail/home,
-
-Flags:
-`
-
-// exitCode reports err of the subcommand cmd on stderr, each line with
-// the "mailfs: " prefix, and returns the exit status: 0 for success or
-// --help, 2 for a mistake in the command line, 1 otherwise.
-func exitCode(cmd string, err error, stderr io.Writer) int {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	for line := range strings.Lines(err.Error()) {
-		fmt.Fprintf(stderr, "mailfs: %s", line)
-	}
-	fmt.Fprintln(stderr)
-	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "Run 'mailfs %s --help' for usage.\n", cmd)
-		return 2
-	}
-	return 1
-}
-
-// wantsHelp reports whether args ask for help, which then goes to
-// stdout (it is what the user asked to see), not to stderr.
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-h", "-help", "--help":
-			return true
-		case "--":
-			return false
-		}
-	}
-	return false
-}
+    home,me,,mail.home.example,pass show mail/home,`
 
 // csvColumns are the columns an ACCOUNTS.csv may have.
 var csvColumns = []string{"name", "user", "provider", "server", "tls", "password_cmd", "password_file", "oauth_token_cmd"}
 
-func accountsCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("want a subcommand: mailfs accounts import ACCOUNTS.csv")
+func newAccountsCmd() *cobra.Command {
+	accounts := &cobra.Command{
+		Use:   "accounts COMMAND",
+		Short: "manage the accounts of the config file",
+		Long: `Manages the accounts of the config file ($XDG_CONFIG_HOME/mailfs/config.toml).
+'mailfs accounts import --help' has the CSV columns.`,
+		Example: accountsExamples,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("want a subcommand: mailfs accounts import ACCOUNTS.csv")
+			}
+			return usagef("unknown subcommand %q of accounts (want import)", args[0])
+		},
 	}
-	switch args[0] {
-	case "import":
-		return accountsImportCmd(args[1:], stdout, stderr)
-	case "-h", "--help", "-help", "help":
-		return accountsImportCmd([]string{"--help"}, stdout, stderr)
-	default:
-		return usagef("unknown subcommand %q of accounts (want import)", args[0])
+	var configPath string
+	var replace bool
+	imp := &cobra.Command{
+		Use:     "import [--config FILE] [--replace] ACCOUNTS.csv",
+		Short:   "add accounts from a CSV file to the config file",
+		Long:    accountsLong,
+		Example: accountsExamples,
+		Args:    cobra.ArbitraryArgs,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return []string{"csv"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want exactly one ACCOUNTS.csv, got %d arguments", len(args))
+			}
+			return accountsImport(c.OutOrStdout(), configPath, args[0], replace)
+		},
 	}
+	imp.Flags().StringVar(&configPath, "config", "", "the config `FILE` to add to (default $XDG_CONFIG_HOME/mailfs/config.toml)")
+	imp.Flags().BoolVar(&replace, "replace", false, "replace accounts of the same name instead of refusing")
+	imp.MarkFlagFilename("config", "toml")
+	accounts.AddCommand(imp)
+	return accounts
 }
 
-func accountsImportCmd(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("accounts import", flag.ContinueOnError)
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), accountsUsage)
-		fl.PrintDefaults()
-	}
-	configPath := fl.String("config", "", "the config `FILE` to add to (default $XDG_CONFIG_HOME/mailfs/config.toml)")
-	replace := fl.Bool("replace", false, "replace accounts of the same name instead of refusing")
-	pos, err := parseArgs(fl, args, stdout)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one ACCOUNTS.csv, got %d arguments", len(pos))
-	}
-	path := *configPath
+func accountsImport(stdout io.Writer, path, csvPath string, replace bool) error {
+	var err error
 	if path == "" {
 		if path, err = DefaultConfigPath(); err != nil {
 			return err
 		}
 	}
-	res, err := importAccounts(path, pos[0], *replace)
+	res, err := importAccounts(path, csvPath, replace)
 	if err != nil {
 		return err
 	}
@@ -141,7 +114,7 @@ func accountsImportCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "replaced %s in %s: %s\n", plural(len(res.replaced), "account"), path, strings.Join(res.replaced, ", "))
 	}
 	if len(res.added)+len(res.replaced) == 0 {
-		fmt.Fprintf(stdout, "no accounts in %s; %s unchanged\n", pos[0], path)
+		fmt.Fprintf(stdout, "no accounts in %s; %s unchanged\n", csvPath, path)
 	}
 	return nil
 }

@@ -304,7 +304,7 @@ func TestCLIHelpAndErrors(t *testing.T) {
 		code      int
 		out, errs string // substrings
 	}{
-		{[]string{"--help"}, 0, "mailfs accounts import ACCOUNTS.csv", ""},
+		{[]string{"--help"}, 0, "mailfs accounts import accounts.csv", ""},
 		{[]string{"providers"}, 0, "outlook.office365.com", ""},
 		{[]string{"providers", "Office365"}, 0, "Outlook.com / Microsoft 365", ""},
 		{[]string{"providers", "--help"}, 0, "Examples:", ""},

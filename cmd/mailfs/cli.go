@@ -1,210 +1,204 @@
 package main
 
-// The command table: what commands mailfs has and, for each, the flags it
-// takes. Shell completion and the one-line flag errors of run are built
-// from it. A command's flags are read from its own --help output (the
-// real FlagSet's PrintDefaults), so they cannot drift from what the
-// command accepts.
+// The command tree, on github.com/spf13/cobra (what rclone, restic, gh
+// and kubectl use): it parses --long flags, prints each command's help
+// with its examples, suggests commands and flags for typos, and writes
+// the shell completion scripts, whose dynamic values come from the Go
+// callbacks in completion.go. What mailfs adds on top: every mistake in
+// the command line is one line plus a pointer to the help, exit status 2
+// (exitCode in main.go), and the mount.fuse3 helper form
+// 'mailfs SOURCE MOUNTPOINT -o OPTIONS' (mountopts.go).
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"slices"
+	"io"
+	"regexp"
 	"strings"
-	"sync"
 
-	"mailfs/imapsrc"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// cliCommand is one command of mailfs.
-type cliCommand struct {
-	path    string // the words that name it: "mount", "accounts import"
-	summary string // one line, for completion menus
-	args    argKind
-}
+const rootLong = `mailfs mounts an IMAP mail account as a read-only directory of files:
+every folder a directory, every message an exact .eml file.
 
-// argKind is what a command's positional arguments are, for completion.
-type argKind int
+Run 'mailfs COMMAND --help' for the flags of a command, e.g. 'mailfs mount
+--help'; 'mailfs accounts import --help' for the CSV columns. The config
+file is $XDG_CONFIG_HOME/mailfs/config.toml.
 
-const (
-	argNone       argKind = iota
-	argDir                // a directory (a mountpoint to be)
-	argMountpoint         // a mailfs mount
-	argFile               // any file
-	argProvider           // a provider preset name
-	argShell              // bash, zsh or fish
-	argSubcommand         // one of the command's subcommands
-)
+As a mount helper (mount -t fuse.mailfs, /etc/fstab), mount.fuse3 runs
+'mailfs SOURCE MOUNTPOINT -o OPTIONS': see 'mailfs mount --help'.
 
-// commands lists every command, in the order of the usage text.
-var commands = []cliCommand{
-	{"mount", "serve mail at a directory until unmounted", argDir},
-	{"sync", "download every message into the cache, then exit", argNone},
-	{"umount", "unmount a mailfs mount", argMountpoint},
-	{"accounts", "manage the accounts of the config file", argSubcommand},
-	{"accounts import", "add accounts from a CSV file to the config file", argFile},
-	{"providers", "list the provider presets", argProvider},
-	{"completion", "print a shell completion script", argShell},
-	{"version", "print the version", argNone},
-	{"help", "show the help of mailfs or of a command", argSubcommand},
-}
+Exit status:
+  0  success
+  1  failure: the reason is on stderr (for sync: a summary of what failed;
+     also when a sync was interrupted)
+  2  a mistake in the command line (unknown command or flag, missing argument)`
 
-// shells are the shells 'mailfs completion' writes scripts for.
-var shells = []string{"bash", "zsh", "fish"}
+const rootExamples = `  MAILFS_PASSWORD=secret mailfs mount --server imap.example.com --user me@example.com ~/mail
+  mailfs mount --server imap.example.com --user me --password-cmd 'pass show mail' ~/mail
+  rsync -a ~/mail/ /backup/mail/
+  mailfs umount ~/mail               (or Ctrl-C in the shell running mailfs)
 
-// topCommands returns the names of the commands that follow "mailfs".
-func topCommands() []string {
-	var out []string
-	for _, c := range commands {
-		if !strings.Contains(c.path, " ") {
-			out = append(out, c.path)
-		}
-	}
-	return out
-}
+  mailfs mount --demo /tmp/demo
+  mailfs sync --config ~/.config/mailfs/config.toml     (e.g. from cron)
+  mailfs accounts import accounts.csv
+  mailfs providers
+  source <(mailfs completion bash)`
 
-// subcommands returns the names of the subcommands of the command path.
-func subcommands(path string) []string {
-	if path == "help" {
-		return slices.DeleteFunc(topCommands(), func(s string) bool { return s == "help" })
-	}
-	var out []string
-	for _, c := range commands {
-		if rest, ok := strings.CutPrefix(c.path, path+" "); ok && !strings.Contains(rest, " ") {
-			out = append(out, rest)
-		}
-	}
-	return out
-}
-
-// cliFlag is one flag of a command, as its --help shows it.
-type cliFlag struct {
-	name  string // without dashes
-	value string // the value's placeholder (FILE, DIR, int); "" for a boolean flag
-	usage string // the first line of its description
-}
-
-var (
-	flagsMu    sync.Mutex
-	flagsCache = map[string][]cliFlag{}
-)
-
-// commandFlags returns the flags of the command path, read from the output
-// of 'mailfs PATH --help'. Commands with subcommands (accounts, help) and
-// version have none.
-func commandFlags(path string) []cliFlag {
-	flagsMu.Lock()
-	defer flagsMu.Unlock()
-	if fs, ok := flagsCache[path]; ok {
-		return fs
-	}
-	var fs []cliFlag
-	if c, ok := findCommand(path); ok && c.args != argSubcommand && path != "version" {
-		var out bytes.Buffer
-		run(append(strings.Fields(path), "--help"), &out, &out)
-		fs = parseDefaults(out.String())
-	}
-	flagsCache[path] = fs
-	return fs
-}
-
-// parseDefaults reads the flags from the output of flag.PrintDefaults:
-//
-//	-name PLACEHOLDER
-//	  	usage
-//	-bool
-//	  	usage
-//
-// after a line "Flags:", as every command's usage text ends.
-func parseDefaults(help string) []cliFlag {
-	var fs []cliFlag
-	sc := bufio.NewScanner(strings.NewReader(help))
-	inFlags := false
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "Flags:" {
-			inFlags = true
-			continue
-		}
-		if !inFlags {
-			continue
-		}
-		if rest, ok := strings.CutPrefix(line, "    \t"); ok && len(fs) > 0 && fs[len(fs)-1].usage == "" {
-			fs[len(fs)-1].usage = strings.TrimSpace(rest)
-			continue
-		}
-		rest, ok := strings.CutPrefix(line, "  -")
-		if !ok || rest == "" || rest[0] == ' ' || rest[0] == '-' {
-			continue
-		}
-		head, inline, _ := strings.Cut(rest, "\t") // one-letter flags keep their usage on the line
-		name, value, _ := strings.Cut(head, " ")
-		fs = append(fs, cliFlag{name: name, value: value, usage: strings.TrimSpace(inline)})
-	}
-	return fs
-}
-
-// flagValues returns the words a flag's value can be, or nil when any
-// value goes (or it names a file).
-func flagValues(f cliFlag) []string {
-	switch f.name {
-	case "tls":
-		return []string{string(imapsrc.TLSImplicit), string(imapsrc.TLSStartTLS), string(imapsrc.TLSNone)}
-	case "log-level":
-		return logLevels
-	case "provider":
-		return imapsrc.ProviderNames()
-	case "formats":
-		return knownFormats
-	case "auth":
-		return []string{imapsrc.AuthPassword, imapsrc.AuthXOAuth2, imapsrc.AuthOAuthBearer}
-	}
-	return nil
-}
-
-// flagTakesFile and flagTakesDir say whether a flag's value is a path.
-func flagTakesFile(f cliFlag) bool { return f.value == "FILE" }
-func flagTakesDir(f cliFlag) bool  { return f.value == "DIR" }
-
-// checkFlags reports the first unknown flag in args, or a flag missing its
-// value, as a usage error of one line. The command's own parser still
-// parses args; this only keeps a typo from printing the whole usage text.
-func checkFlags(path string, args []string) error {
-	flags := commandFlags(path)
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return nil
-		}
-		if len(a) < 2 || a[0] != '-' || strings.HasPrefix(a, "---") {
-			continue
-		}
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if name == "h" || name == "help" {
-			return nil
-		}
-		k := slices.IndexFunc(flags, func(f cliFlag) bool { return f.name == name })
-		if k < 0 {
-			msg := fmt.Sprintf("unknown flag %s", a)
-			var names []string
-			for _, f := range flags {
-				names = append(names, f.name)
+// newRootCmd builds the command tree for one run; args are the whole
+// command line (a --daemon mount starts itself again with them).
+func newRootCmd(args []string, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:     "mailfs",
+		Short:   "mount an IMAP mail account as a directory of files",
+		Long:    rootLong,
+		Example: rootExamples,
+		Version: versionString(),
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				c.SetOut(c.ErrOrStderr())
+				c.Help()
+				return errShown
 			}
-			if s := suggest(name, names); s != "" {
-				msg += fmt.Sprintf(" (did you mean --%s?)", s)
-			}
-			if len(flags) == 0 {
-				msg += fmt.Sprintf(" ('mailfs %s' has no flags)", path)
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := suggest(args[0], commandNames(c)); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			return usageError{msg}
-		}
-		if f := flags[k]; f.value != "" && !hasValue {
-			if i+1 >= len(args) {
-				return usagef("flag --%s needs a value (%s)", f.name, f.value)
+		},
+		SilenceErrors:     true, // exitCode reports them, in one line
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("mailfs {{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(newHelpCmd())
+	root.AddCommand(
+		newMountCmd(args),
+		newSyncCmd(),
+		newUmountCmd(),
+		newAccountsCmd(),
+		newProvidersCmd(),
+		newCompletionCmd(),
+		newVersionCmd(),
+	)
+	return root
+}
+
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "show the help of mailfs or of a command",
+		Long:  "Shows the help of mailfs, or of COMMAND: the same as 'mailfs COMMAND --help'.",
+		Example: `  mailfs help
+  mailfs help mount
+  mailfs help accounts import`,
+		ValidArgsFunction: completeCommands,
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("no command %q (the commands: %s)", strings.Join(args, " "), strings.Join(commandNames(c.Root()), ", "))
 			}
-			i++
+			return target.Help()
+		},
+	}
+}
+
+// commandNames are the names of the commands below c.
+func commandNames(c *cobra.Command) []string {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
 		}
+	}
+	return names
+}
+
+// invalidArgRE matches pflag's message for a value that does not parse.
+var invalidArgRE = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[^"]+)" flag: (.*)$`)
+
+// flagError turns pflag's messages into mailfs's one-line usage errors,
+// with a suggestion for a mistyped flag.
+func flagError(c *cobra.Command, err error) error {
+	msg := err.Error()
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && f.Name != "help" {
+			names = append(names, f.Name)
+		}
+	})
+	unknown := func(flag string) string {
+		msg := "unknown flag " + flag
+		name := strings.TrimLeft(flag, "-")
+		name, _, _ = strings.Cut(name, "=")
+		switch {
+		case c == c.Root():
+			msg += " (flags go after the command: mailfs COMMAND [flags])"
+		case !strings.HasPrefix(flag, "--") && c.Flags().Lookup(name) != nil:
+			msg += fmt.Sprintf(" (long flags take two dashes: --%s)", name)
+		case suggest(name, names) != "":
+			msg += fmt.Sprintf(" (did you mean --%s?)", suggest(name, names))
+		case len(names) == 0:
+			msg += fmt.Sprintf(" ('%s' has no flags)", c.CommandPath())
+		}
+		return msg
+	}
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: "):
+		msg = unknown(strings.TrimPrefix(msg, "unknown flag: "))
+	case strings.HasPrefix(msg, "unknown shorthand flag: "):
+		// pflag: unknown shorthand flag: 's' in -server
+		_, word, _ := strings.Cut(msg, " in ")
+		msg = unknown(word)
+	case strings.HasPrefix(msg, "flag needs an argument: "):
+		flag := strings.TrimPrefix(msg, "flag needs an argument: ")
+		if f := strings.Trim(flag, "'"); len(f) == 1 && c.Flags().ShorthandLookup(f) != nil {
+			flag = "-" + f
+		}
+		msg = fmt.Sprintf("flag %s needs a value", flag)
+		if f := c.Flags().Lookup(strings.TrimLeft(flag, "-")); f != nil {
+			if v, _ := pflag.UnquoteUsage(f); v != "" {
+				msg += " (" + v + ")"
+			}
+		}
+	default:
+		if m := invalidArgRE.FindStringSubmatch(msg); m != nil {
+			why := m[3]
+			if i := strings.LastIndex(why, ": "); i >= 0 {
+				why = why[i+2:] // strconv.ParseInt: parsing "x": invalid syntax
+			}
+			msg = fmt.Sprintf("invalid value %q for %s (%s)", m[1], m[2], why)
+		}
+	}
+	return usageError{msg}
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Long: `Prints the version of mailfs: the module version and the VCS revision it
+was built from (from the build information Go records), or the version
+set with -ldflags "-X main.version=...". The same as 'mailfs --version'.`,
+		Example: `  mailfs version
+  mailfs --version`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			fmt.Fprintf(c.OutOrStdout(), "mailfs %s\n", versionString())
+			return nil
+		},
+	}
+}
+
+// noArgs refuses positional arguments with a usage error.
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("'%s' takes no arguments, got %q", c.CommandPath(), args[0])
 	}
 	return nil
 }

@@ -5,6 +5,9 @@ package main
 // (runCLI is in accounts_test.go).
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +25,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		{"completion", "--help"}, {"version", "--help"},
 		{"help", "mount"}, {"help", "sync"}, {"help", "help"},
 	}
-	for _, top := range topCommands() {
+	for _, top := range commandNames(newRootCmd(nil, nil, nil)) {
 		if !slices.ContainsFunc(cases, func(c []string) bool { return c[0] == top && len(c) == 2 && c[1] == "--help" }) && top != "help" {
 			t.Errorf("command %q has no --help case here", top)
 		}
@@ -54,9 +57,9 @@ func TestMainUsageDocumentsExitCodes(t *testing.T) {
 			t.Errorf("usage lacks %q", want)
 		}
 	}
-	for _, c := range topCommands() {
-		if !strings.Contains(stdout, "mailfs "+c) {
-			t.Errorf("usage does not mention 'mailfs %s'", c)
+	for _, c := range commandNames(newRootCmd(nil, nil, nil)) {
+		if !regexp.MustCompile(`(?m)^  ` + c + ` +\S`).MatchString(stdout) {
+			t.Errorf("usage does not list the command %s", c)
 		}
 	}
 }
@@ -78,14 +81,21 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"mount", "--demo", "/a", "/b"}, "want exactly one MOUNTPOINT, got 2 arguments"},
 		{[]string{"mount", "--demo", "--formats", "doc", "/x"}, `--formats: unknown format "doc"`},
 		{[]string{"sync", "--bogus"}, "unknown flag --bogus"},
-		{[]string{"sync", "--workers", "x"}, `invalid value "x" for flag -workers`},
+		{[]string{"sync", "--workers", "x"}, `invalid value "x" for --workers`},
+		{[]string{"mount", "-server", "h", "/x"}, "unknown flag -server (long flags take two dashes: --server)"},
+		{[]string{"mount", "--demo", "--conns", "0", "/x"}, "--conns 0 is out of range (1 to 64)"},
+		{[]string{"sync", "--demo", "--conns", "0"}, "--conns 0 is out of range"},
+		{[]string{"mount", "--demo", "--umask", "999", "/x"}, "--umask 999: want an octal mask"},
+		{[]string{"mount", "--demo", "-o", "bogus", "/x"}, `unknown mount option "bogus"`},
+		{[]string{"mount", "--demo", "-o", "allow_othr", "/x"}, `unknown mount option "allow_othr" (did you mean "allow_other"?)`},
+		{[]string{"mount", "--demo", "-o", "uid", "/x"}, "mount option uid needs a value"},
 		{[]string{"sync", "--workers", "-1"}, "--workers -1 is out of range"},
 		{[]string{"sync", "/home/me/mail"}, `sync takes no arguments, got "/home/me/mail"`},
 		{[]string{"sync", "--demo", "--log-level", "loud"}, `unknown log level "loud"`},
 		{[]string{"mount", "--demo", "--allow-delete", "/tmp/x"}, "--allow-delete needs --read-write"},
 		{[]string{"umount"}, "want exactly one MOUNTPOINT, got 0 arguments"},
 		{[]string{"umount", "--force", "/x"}, "unknown flag --force"},
-		{[]string{"completion"}, "want one shell (bash, zsh, fish), got 0 arguments"},
+		{[]string{"completion"}, "want one shell (bash, zsh, fish, powershell), got 0 arguments"},
 		{[]string{"completion", "tcsh"}, `no completion for "tcsh"`},
 		{[]string{"providers", "--all"}, "unknown flag --all ('mailfs providers' has no flags)"},
 		{[]string{"providers", "nosuch"}, `unknown provider "nosuch"`},
@@ -110,7 +120,7 @@ func TestUsageErrors(t *testing.T) {
 			if !strings.HasPrefix(lines[0], "mailfs: ") || !strings.Contains(lines[0], c.want) {
 				t.Errorf("error line %q, want it to start with mailfs: and say %q", lines[0], c.want)
 			}
-			if !regexp.MustCompile(`^Run 'mailfs ([a-z]+ )?--help' for usage\.$`).MatchString(lines[1]) {
+			if !regexp.MustCompile(`^Run 'mailfs ([a-z]+ )*--help' for usage\.$`).MatchString(lines[1]) {
 				t.Errorf("help line %q", lines[1])
 			}
 		})
@@ -128,52 +138,62 @@ func TestNoArguments(t *testing.T) {
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, stdout, _ := runCLI(args...)
-		if code != 0 || stdout != "mailfs "+version+"\n" {
+		if code != 0 || stdout != "mailfs "+versionString()+"\n" {
 			t.Errorf("%v: exit %d, %q", args, code, stdout)
 		}
 	}
 }
 
-// TestCommandFlags: the flags read from --help are the real ones.
+// TestVersionFromBuildInfo builds mailfs in this git checkout with VCS
+// stamping and wants the revision in 'mailfs version'.
+func TestVersionFromBuildInfo(t *testing.T) {
+	needTool(t, "git")
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "mailfs")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -buildvcs=true: %v\n%s", err, out)
+	}
+	if info, _ := exec.Command("go", "version", "-m", bin).Output(); !strings.Contains(string(info), "vcs.revision=") {
+		// Go finds no repository in a git worktree (.git is a file there).
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("go build recorded no VCS revision:\n%s", info)
+		}
+		t.Skip("go build records no VCS revision in this checkout")
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Go stamps "(devel)" and the revision, or (Go 1.24 and later, in
+		// a clean checkout) a pseudo-version that ends in the revision.
+		if rev := string(head[:12]); !strings.HasPrefix(string(out), "mailfs ") || !strings.Contains(string(out), rev) {
+			t.Errorf("%v: %q, want the name and the revision %s", args, out, rev)
+		}
+	}
+}
+
+// TestCommandFlags: the commands have the flags the docs name.
 func TestCommandFlags(t *testing.T) {
 	want := map[string][]string{
-		"mount":           {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "formats", "poll", "log-level", "demo"},
+		"mount":           {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "formats", "poll", "log-level", "demo", "allow-other", "uid", "gid", "umask", "options", "daemon", "log-file"},
 		"sync":            {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "workers", "verify", "log-level"},
 		"umount":          {"lazy"},
 		"accounts import": {"config", "replace"},
 	}
+	root := newRootCmd(nil, nil, nil)
 	for path, names := range want {
-		got := map[string]cliFlag{}
-		for _, f := range commandFlags(path) {
-			got[f.name] = f
+		c, _, err := root.Find(strings.Fields(path))
+		if err != nil || c.CommandPath() != "mailfs "+path {
+			t.Fatalf("%s: %v", path, err)
 		}
 		for _, n := range names {
-			if _, ok := got[n]; !ok {
-				t.Errorf("%s: no flag --%s in %v", path, n, got)
+			if c.Flags().Lookup(n) == nil {
+				t.Errorf("%s: no flag --%s", path, n)
 			}
 		}
-	}
-	for _, path := range []string{"providers", "completion", "version", "help", "accounts"} {
-		if fs := commandFlags(path); len(fs) != 0 {
-			t.Errorf("%s: flags %v, want none", path, fs)
-		}
-	}
-	mount := map[string]cliFlag{}
-	for _, f := range commandFlags("mount") {
-		mount[f.name] = f
-	}
-	if f := mount["config"]; f.value != "FILE" || !strings.HasPrefix(f.usage, "use the accounts of config FILE") {
-		t.Errorf("--config: %+v", f)
-	}
-	if f := mount["demo"]; f.value != "" || f.usage == "" {
-		t.Errorf("--demo: %+v", f)
-	}
-}
-
-func TestParseDefaults(t *testing.T) {
-	got := parseDefaults("Usage: x\n\nExamples:\n  -x is not a flag line\n\nFlags:\n  -a\tone-letter bool\n  -cache DIR\n    \tcache DIR (default x)\n  -demo\n    \tserve a demo\n    \tsecond line\n")
-	want := []cliFlag{{"a", "", "one-letter bool"}, {"cache", "DIR", "cache DIR (default x)"}, {"demo", "", "serve a demo"}}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }

@@ -80,6 +80,31 @@ type Account struct {
 	ReadWrite        bool      // writes through the mount change the server (read_write)
 
 	Line int // line of its [[account]] header in the file; 0 if not known
+
+	// FromFlags is set for the account of mount's and sync's flags: its
+	// errors name the flags (--password-file), not the config's keys.
+	FromFlags bool
+}
+
+// flagNames are the flags of the config keys an account from flags has.
+var flagNames = map[string]string{
+	"password_file": "--password-file", "password_cmd": "--password-cmd",
+	"password_env": passwordEnv, "oauth_token_cmd": "--oauth-token-cmd",
+	"tls_ca": "--tls-ca", "tls": "--tls", "server": "--server", "user": "--user",
+	"provider": "--provider", "region": "--region", "auth": "--auth", "conns": "--conns",
+}
+
+// flagWords rewrites a problem message "KEY: text" of an account from
+// flags into "--FLAG: text".
+func (a Account) flagWords(msg string) string {
+	if !a.FromFlags {
+		return msg
+	}
+	key, rest, ok := strings.Cut(msg, ": ")
+	if f, known := flagNames[key]; ok && known {
+		return f + ": " + rest
+	}
+	return msg
 }
 
 // Defaults of the top-level keys.
@@ -589,7 +614,11 @@ var secretCmdTimeout = 2 * time.Minute
 // source runs it when it logs in. Errors name the account, never a secret.
 func (a Account) SourceConfig() (imapsrc.Config, error) {
 	fail := func(format string, args ...any) (imapsrc.Config, error) {
-		return imapsrc.Config{}, fmt.Errorf("account %q: %s", a.Name, fmt.Sprintf(format, args...))
+		msg := fmt.Sprintf(format, args...)
+		if a.FromFlags {
+			return imapsrc.Config{}, errors.New(a.flagWords(msg))
+		}
+		return imapsrc.Config{}, fmt.Errorf("account %q: %s", a.Name, msg)
 	}
 	if ps := a.check(); len(ps) > 0 {
 		return fail("%s", ps[0].msg(""))

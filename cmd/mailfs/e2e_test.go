@@ -575,7 +575,7 @@ func TestRenderedViews(t *testing.T) {
 	needTool(t, "pdftotext")
 	srv := seed(t)
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx")
+	m := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx,msg")
 	rendered := func(m *mounted) int { return strings.Count(m.logs.String(), `msg=rendered`) }
 
 	ls := exec.Command("ls", filepath.Join(m.dir, "INBOX"))
@@ -587,7 +587,7 @@ func TestRenderedViews(t *testing.T) {
 	if n := rendered(m); n != 0 {
 		t.Errorf("plain ls rendered %d files", n)
 	}
-	for _, ext := range []string{".eml", ".html", ".pdf", ".txt", ".mht", ".docx"} {
+	for _, ext := range []string{".eml", ".html", ".pdf", ".txt", ".mht", ".docx", ".msg"} {
 		found := false
 		for _, n := range names {
 			found = found || strings.HasSuffix(n, ext)
@@ -657,22 +657,32 @@ func TestRenderedViews(t *testing.T) {
 			if strings.Contains(p, "Rechnung 2024-0117") && !bytes.Contains(doc, []byte("Abrechnungszeitraum")) {
 				t.Errorf("%s: body text missing from the DOCX", p)
 			}
+		case ".msg":
+			views++
+			// A compound file (render/msg_test.go reads them with olefile
+			// and msgconvert) whose PR_BODY holds the text, in UTF-16.
+			if !bytes.HasPrefix(b, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
+				t.Errorf("%s is not a compound file", p)
+			}
+			if strings.Contains(p, "Rechnung 2024-0117") && !bytes.Contains(b, utf16LE("Abrechnungszeitraum")) {
+				t.Errorf("%s: body text missing from the .msg", p)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if views != 5*len(msgs) {
-		t.Errorf("%d views copied, want %d", views, 5*len(msgs))
+	if views != 6*len(msgs) {
+		t.Errorf("%d views copied, want %d", views, 6*len(msgs))
 	}
-	if n := rendered(m); n != 5*len(msgs) {
-		t.Errorf("rendered %d views, want each of %d exactly once", n, 5*len(msgs))
+	if n := rendered(m); n != 6*len(msgs) {
+		t.Errorf("rendered %d views, want each of %d exactly once", n, 6*len(msgs))
 	}
 
 	// A remount with the same cache renders nothing and gives equal bytes.
 	m.stop(t)
-	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx")
+	m2 := mount(t, srv, cacheDir, "--formats", "eml,html,pdf,txt,mht,docx,msg")
 	rsync(t, "--checksum", "--delete", m2.dir+"/", backup+"/")
 	if out := rsync(t, "--checksum", "--stats", m2.dir+"/", backup+"/"); !strings.Contains(out, "Number of regular files transferred: 0") {
 		t.Errorf("views changed after a remount:\n%s", out)
@@ -680,6 +690,15 @@ func TestRenderedViews(t *testing.T) {
 	if n := rendered(m2); n != 0 {
 		t.Errorf("remount rendered %d views again", n)
 	}
+}
+
+// utf16LE encodes ASCII text as a .msg stores strings.
+func utf16LE(s string) []byte {
+	b := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i], 0)
+	}
+	return b
 }
 
 // docxDocument returns the word/document.xml of a .docx file's bytes.

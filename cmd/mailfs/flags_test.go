@@ -86,6 +86,13 @@ func TestFlagsTravelWithRsync(t *testing.T) {
 	store(t, src.Server, "INBOX", 2, imap.StoreFlagsAdd, imap.FlagSeen, "$Label1")
 	store(t, src.Server, "Newsletters", 1, imap.StoreFlagsAdd, imap.FlagDraft)
 	ro := mount(t, src, t.TempDir(), "--poll", "1h")
+	// ls -l (READDIRPLUS looks up every entry) does not fetch flags.
+	if out, err := exec.Command("ls", "-l", filepath.Join(ro.dir, "INBOX")).CombinedOutput(); err != nil {
+		t.Fatalf("ls -l: %v\n%s", err, out)
+	}
+	if n := countFlagFetches(t, src.Server); n != 0 {
+		t.Errorf("ls -l fetched flags %d times", n)
+	}
 	backup := t.TempDir()
 	rsync(t, ro.dir+"/", backup+"/")
 
@@ -216,6 +223,17 @@ func transferred(t *testing.T, from, to string) int {
 	}
 	var n int
 	fmt.Sscan(string(got[1]), &n)
+	return n
+}
+
+// countFlagFetches counts the FETCH commands that asked for FLAGS.
+func countFlagFetches(t *testing.T, srv *dovecottest.Server) int {
+	n := 0
+	for _, c := range srv.Commands(t) {
+		if u := strings.ToUpper(c); strings.Contains(u, "FETCH") && strings.Contains(u, "FLAGS") {
+			n++
+		}
+	}
 	return n
 }
 

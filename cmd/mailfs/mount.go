@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,15 +13,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"mailfs/fs"
 )
 
-const mountUsage = `Usage: mailfs mount [flags] MOUNTPOINT
-
-Serves mail at MOUNTPOINT (an existing, empty directory) in the foreground
+const mountLong = `Serves mail at MOUNTPOINT (an existing, empty directory) in the foreground
 until it is unmounted with 'mailfs umount MOUNTPOINT' (or fusermount3 -u)
-or Ctrl-C. The mount appears once the folder list is known; errors before
-that exit with status 1.
+or Ctrl-C; with --daemon, mailfs returns once the mount is ready and
+serves it in the background. The mount appears once the folder list is
+known; errors before that exit with status 1.
 
 One account from flags is shown at MOUNTPOINT itself; the accounts of a
 config file are shown as MOUNTPOINT/NAME/... An account that cannot be
@@ -30,16 +30,32 @@ reached is logged and shown from its cache, and retried at every poll.
 
 The password is read from the MAILFS_PASSWORD environment variable, from
 --password-file, or from the output of --password-cmd; never from argv.
+With none of them and a terminal, mailfs asks for it (without echo).
 
-Examples:
-  MAILFS_PASSWORD=secret mailfs mount --server imap.example.com --user me@example.com ~/mail
+Mount options as sshfs and rclone take them: -o ro,allow_other,uid=1000,
+gid=1000,umask=022; any flag of this command also works as -o NAME[=VALUE]
+(-o config=FILE, -o formats=eml,pdf, -o log_file=FILE). Options that FUSE
+tools pass and mailfs has no use for (rw, dev, suid, nodev, nosuid, exec,
+noexec, _netdev, noauto, auto, user, users, nofail, defaults, atime,
+noatime, relatime, x-*) are ignored with a warning.
+
+As a mount helper: mount.fuse3 (mount -t fuse.mailfs, an /etc/fstab line)
+runs 'mailfs SOURCE MOUNTPOINT -o OPTIONS', which is 'mailfs mount --daemon'
+with SOURCE = demo (the sample mailbox), a config FILE (a path with a /:
+all its accounts), or an account NAME of the config file (-o config=FILE,
+default $XDG_CONFIG_HOME/mailfs/config.toml of the user mount runs as).`
+
+const mountExamples = `  MAILFS_PASSWORD=secret mailfs mount --server imap.example.com --user me@example.com ~/mail
   mailfs mount --provider gmail --user me@gmail.com --oauth-token-cmd 'oama access me@gmail.com' ~/mail
   mailfs mount --config ~/.config/mailfs/config.toml --formats eml,pdf ~/mail
   mailfs mount --demo /tmp/demo
+  mailfs mount --daemon --log-file ~/mailfs.log --umask 022 --config ~/.config/mailfs/config.toml ~/mail
+  mailfs mount -o allow_other,uid=1000,gid=1000,umask=022 --config /etc/mailfs.toml /srv/mail
   mailfs mount --read-write --config ~/.config/mailfs/config.toml --account new ~/new   # then: rsync -a /backup/mail/ ~/new/
 
-Flags:
-`
+  mount -t fuse.mailfs work /srv/mail -o config=/etc/mailfs.toml,allow_other
+  an /etc/fstab line (mailfs in /usr/local/bin):
+  work  /srv/mail  fuse.mailfs  config=/etc/mailfs.toml,allow_other,umask=022,_netdev  0  0`
 
 type mountFlags struct {
 	accountFlags
@@ -48,38 +64,63 @@ type mountFlags struct {
 	debugFUSE         bool
 	readWrite         bool
 	allowDelete       bool
+	owner             ownerFlags
+	daemon            bool
+	logFile           string
 }
 
-func mountCmd(args []string, stdout, stderr io.Writer) error {
+func newMountCmd(cmdline []string) *cobra.Command {
 	var f mountFlags
-	fl := flag.NewFlagSet("mount", flag.ContinueOnError)
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), mountUsage)
-		fl.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:     "mount [flags] MOUNTPOINT",
+		Short:   "serve mail at a directory until unmounted",
+		Long:    mountLong,
+		Example: mountExamples,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want exactly one MOUNTPOINT, got %d arguments", len(args))
+			}
+			if err := applyMountOptions(c, f.owner.options); err != nil {
+				return err
+			}
+			return mountCmd(c, &f, args[0], cmdline)
+		},
+		ValidArgsFunction: completeDirs,
 	}
-	f.register(fl)
+	fl := cmd.Flags()
+	f.register(cmd)
 	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of "+strings.Join(knownFormats, ", "))
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
+	fl.StringVar(&f.logFile, "log-file", "", "append the log to `FILE` instead of stderr")
+	fl.BoolVar(&f.daemon, "daemon", false, "return once the mount is ready and serve it in the background")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request")
 	fl.BoolVar(&f.allowDelete, "allow-delete", false, "with --read-write: let rm delete messages (UID EXPUNGE of exactly that message) and rmdir empty folders")
 	fl.BoolVar(&f.readWrite, "read-write", false, "let writes through the mount change the server: new .eml files are appended, mkdir creates folders (default read-only)")
-	pos, err := parseArgs(fl, args, stdout)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MOUNTPOINT, got %d arguments", len(pos))
-	}
-	set := map[string]bool{}
-	fl.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	f.owner.register(cmd)
+	cmd.RegisterFlagCompletionFunc("formats", completeFormats)
+	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(logLevels))
+	cmd.MarkFlagFilename("log-file")
+	return cmd
+}
+
+func mountCmd(c *cobra.Command, f *mountFlags, mountpoint string, cmdline []string) error {
+	set := func(name string) bool { return c.Flags().Changed(name) }
 	if msg := checkFormats(strings.Split(f.formats, ",")); msg != "" {
 		return usagef("--formats: %s", msg)
 	}
 	if f.poll < time.Second {
 		return usagef("--poll %v is too short (at least 1s)", f.poll)
 	}
-	accts, cfg, single, err := f.resolve()
+	if err := f.checkConns(c); err != nil {
+		return err
+	}
+	owner, err := f.owner.resolve()
+	if err != nil {
+		return err
+	}
+	accts, cfg, single, err := f.resolve(c.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -87,31 +128,55 @@ func mountCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("--allow-delete needs --read-write (or read_write = true in the config file)")
 	}
 	if cfg != nil { // the file's defaults, unless a flag says otherwise
-		if !set["poll"] && cfg.Poll > 0 {
+		if !set("poll") && cfg.Poll > 0 {
 			f.poll = cfg.Poll
 		}
-		if !set["log-level"] && cfg.LogLevel != "" {
+		if !set("log-level") && cfg.LogLevel != "" {
 			f.logLevel = cfg.LogLevel
 		}
 	}
-	log, err := newLogger(stderr, f.logLevel)
+	logw := c.ErrOrStderr()
+	if f.logFile != "" {
+		lf, err := os.OpenFile(f.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer lf.Close()
+		logw = lf
+	}
+	log, err := newLogger(logw, f.logLevel)
 	if err != nil {
 		return err
 	}
-	if err := checkMountpoint(pos[0]); err != nil {
+	if err := checkMountpoint(mountpoint); err != nil {
 		return err
+	}
+	if owner.AllowOther {
+		if err := checkAllowOther(os.Geteuid(), fuseConf); err != nil {
+			return err
+		}
 	}
 	formats := strings.Split(f.formats, ",")
 	for i := range accts {
-		if set["formats"] || len(accts[i].Formats) == 0 {
+		if set("formats") || len(accts[i].Formats) == 0 {
 			accts[i].Formats = formats
 		}
 		if f.readWrite {
 			accts[i].ReadWrite = true
 		}
 	}
-
-	return serve(f, accts, single, pos[0], log)
+	ready := func() {}
+	if f.daemon {
+		child, err := daemonChild()
+		if err != nil {
+			return err
+		}
+		if child == nil { // the caller: start the server, wait until it is ready
+			return startDaemon(cmdline, f.logFile, c.ErrOrStderr())
+		}
+		ready = child.ready
+	}
+	return serve(*f, owner, accts, single, mountpoint, log, ready)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -122,8 +187,9 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-// serve logs in, mounts, and serves until unmounted or signalled.
-func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *slog.Logger) error {
+// serve logs in, mounts, calls ready, and serves until unmounted or
+// signalled.
+func serve(f mountFlags, owner fs.Owner, accts []Account, single bool, mountpoint string, log *slog.Logger, ready func()) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opened, err := openAccounts(ctx, f.accountFlags, accts, single, false, log)
@@ -143,7 +209,7 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		}
 		fsAccts = append(fsAccts, fs.Account{Name: o.name, Store: o.cache, Formats: formats, ReadWrite: rw, AllowDelete: rw && f.allowDelete})
 	}
-	m, err := fs.New(mountpoint, fs.Args{Accounts: fsAccts, Log: log, Debug: f.debugFUSE})
+	m, err := fs.New(mountpoint, fs.Args{Accounts: fsAccts, Log: log, Debug: f.debugFUSE, Owner: owner})
 	if err != nil {
 		return fmt.Errorf("%w (is fuse3 installed and /dev/fuse usable?)", err)
 	}
@@ -155,6 +221,7 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		alog.Info("mounted", "mountpoint", mountpoint, "cache", o.dir)
 		go o.cache.Run(ctx, f.poll)
 	}
+	ready()
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -162,7 +229,7 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 		s := <-sig
 		log.Info("unmounting", "signal", s.String())
 		if err := m.Unmount(); err != nil {
-			log.Error("unmount " + mountpoint + ": " + err.Error() + "; close files using it, then run mailfs umount " + mountpoint)
+			log.Error("unmount failed; close files using it, then run mailfs umount", "mountpoint", mountpoint, "err", err)
 		}
 	}()
 	m.Wait()
@@ -173,7 +240,12 @@ func serve(f mountFlags, accts []Account, single bool, mountpoint string, log *s
 
 // checkMountpoint wants an existing empty directory and a usable /dev/fuse.
 func checkMountpoint(dir string) error {
+	dead := func(err error) bool { return errors.Is(err, syscall.ENOTCONN) }
+	deadMsg := fmt.Errorf("mountpoint %s: a mount whose mailfs ended is still there (transport endpoint is not connected): run 'mailfs umount %s' first", dir, dir)
 	fi, err := os.Stat(dir)
+	if dead(err) {
+		return deadMsg
+	}
 	if err != nil {
 		return fmt.Errorf("mountpoint: %w", err)
 	}
@@ -181,6 +253,9 @@ func checkMountpoint(dir string) error {
 		return fmt.Errorf("mountpoint %s is not a directory", dir)
 	}
 	entries, err := os.ReadDir(dir)
+	if dead(err) { // the kernel may still have the attributes of its root
+		return deadMsg
+	}
 	if err != nil {
 		return fmt.Errorf("mountpoint: %w", err)
 	}

@@ -4,14 +4,17 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"mailfs/cache"
 	"mailfs/imapsrc"
@@ -28,22 +31,47 @@ type accountFlags struct {
 	demo                                                bool
 }
 
-func (af *accountFlags) register(fl *flag.FlagSet) {
+func (af *accountFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
 	fl.StringVar(&af.config, "config", "", "use the accounts of config `FILE` (default $XDG_CONFIG_HOME/mailfs/config.toml when no --server or --provider is given)")
 	fl.StringVar(&af.account, "account", "", "with a config file: only the account `NAME`")
 	fl.StringVar(&af.server, "server", "", "IMAP server as `HOST[:PORT]` (port 993 for implicit TLS, 143 otherwise)")
 	fl.StringVar(&af.provider, "provider", "", "a provider preset `NAME` such as gmail or outlook (see 'mailfs providers')")
 	fl.StringVar(&af.region, "region", "", "`REGION` for presets that need one (workmail)")
-	fl.StringVar(&af.tls, "tls", "", "TLS `mode`: implicit (default), starttls, or none (loopback servers only)")
+	fl.StringVar(&af.tls, "tls", "", "TLS `MODE`: implicit (default), starttls, or none (loopback servers only)")
 	fl.StringVar(&af.tlsCA, "tls-ca", "", "PEM `FILE` with a CA to trust besides the system's")
 	fl.StringVar(&af.user, "user", "", "login `NAME`")
 	fl.StringVar(&af.passwordFile, "password-file", "", "read the password from `FILE` (must not be readable by group or others)")
 	fl.StringVar(&af.passwordCmd, "password-cmd", "", "run `COMMAND` with sh -c and use its output as the password")
 	fl.StringVar(&af.tokenCmd, "oauth-token-cmd", "", "run `COMMAND` with sh -c for an OAuth2 access token (XOAUTH2/OAUTHBEARER)")
 	fl.StringVar(&af.auth, "auth", "", "login `METHOD`: password, xoauth2 or oauthbearer (default: from the credential and the server)")
-	fl.StringVar(&af.cacheDir, "cache", "", "cache `DIR` (default $XDG_CACHE_HOME/mailfs/USER@HOST)")
-	fl.IntVar(&af.conns, "conns", 0, "IMAP connections per account at most (default 4)")
+	fl.StringVar(&af.cacheDir, "cache", "", "cache `DIR` (default $XDG_CACHE_HOME/mailfs/NAME for an account of the config file, USER@HOST:PORT for one from flags)")
+	fl.IntVar(&af.conns, "conns", defaultConns, "IMAP connections per account at most")
 	fl.BoolVar(&af.demo, "demo", false, "serve a bundled sample mailbox from an in-process IMAP server")
+	for _, name := range []string{"config", "tls-ca", "password-file"} {
+		cmd.MarkFlagFilename(name)
+	}
+	cmd.MarkFlagDirname("cache")
+	cmd.RegisterFlagCompletionFunc("account", completeAccounts)
+	cmd.RegisterFlagCompletionFunc("provider", completeProviders)
+	cmd.RegisterFlagCompletionFunc("tls", fixedWords([]string{string(imapsrc.TLSImplicit), string(imapsrc.TLSStartTLS), string(imapsrc.TLSNone)}))
+	cmd.RegisterFlagCompletionFunc("auth", fixedWords([]string{imapsrc.AuthPassword, imapsrc.AuthXOAuth2, imapsrc.AuthOAuthBearer}))
+	for _, name := range []string{"server", "user", "region", "password-cmd", "oauth-token-cmd", "conns"} {
+		cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
+}
+
+// checkConns refuses a --conns out of range; without the flag, the
+// config file's value (or the default) holds.
+func (af *accountFlags) checkConns(c *cobra.Command) error {
+	if !c.Flags().Changed("conns") {
+		af.conns = 0
+		return nil
+	}
+	if msg := checkConns(af.conns); msg != "" {
+		return usagef("--conns %s", msg)
+	}
+	return nil
 }
 
 // passwordEnv is the environment variable a command-line account's
@@ -52,7 +80,9 @@ const passwordEnv = "MAILFS_PASSWORD"
 
 // resolve turns the flags into accounts. single is true when the accounts
 // come from the command line (one account, shown at the mount's root).
-func (af accountFlags) resolve() (accts []Account, cfg *Config, single bool, err error) {
+// Such an account without a credential gets a password typed at the
+// terminal, when stdin is one; the prompt goes to stderr.
+func (af accountFlags) resolve(stderr io.Writer) (accts []Account, cfg *Config, single bool, err error) {
 	if af.demo {
 		return nil, nil, true, nil
 	}
@@ -63,18 +93,28 @@ func (af accountFlags) resolve() (accts []Account, cfg *Config, single bool, err
 			TLS: af.tls, TLSCA: af.tlsCA, User: af.user, Auth: af.auth,
 			PasswordFile: af.passwordFile, PasswordCmd: af.passwordCmd, OAuthTokenCmd: af.tokenCmd,
 			CacheDir: af.cacheDir, Conns: cmp.Or(af.conns, defaultConns), Formats: defaultFormats,
-		}
-		if _, ok := os.LookupEnv(passwordEnv); ok {
-			a.PasswordEnv = passwordEnv
+			FromFlags: true,
 		}
 		if a.User == "" || (a.Server == "" && a.Provider == "") {
 			return nil, nil, false, usagef("--user and --server (or --provider) are required, or --config, or --demo")
 		}
-		if a.PasswordEnv == "" && a.PasswordFile == "" && a.PasswordCmd == "" && a.OAuthTokenCmd == "" {
-			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd", passwordEnv)
+		pw, envSet := os.LookupEnv(passwordEnv)
+		others := a.PasswordFile != "" || a.PasswordCmd != "" || a.OAuthTokenCmd != ""
+		switch passwordSource(envSet, pw, others, term.IsTerminal(int(os.Stdin.Fd()))) {
+		case fromEnv:
+			a.PasswordEnv = passwordEnv
+		case emptyEnv:
+			return nil, nil, false, usagef("%s is set but empty: put the password in it, or unset it and use --password-file, --password-cmd or --oauth-token-cmd", passwordEnv)
+		case fromPrompt:
+			if err := promptPassword(stderr, a); err != nil {
+				return nil, nil, false, err
+			}
+			a.PasswordEnv = passwordEnv // where the prompt put it (and a --daemon server finds it)
+		case noPassword:
+			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd (or run on a terminal to be asked)", passwordEnv)
 		}
 		if ps := a.check(); len(ps) > 0 {
-			return nil, nil, false, usagef("%s", strings.TrimPrefix(ps[0].msg(""), "account: "))
+			return nil, nil, false, usagef("%s", a.flagWords(ps[0].msg("")))
 		}
 		return []Account{a}, nil, true, nil
 	}
@@ -104,6 +144,50 @@ func (af accountFlags) resolve() (accts []Account, cfg *Config, single bool, err
 	return accts, cfg, false, nil
 }
 
+// A credential source of an account from flags.
+type pwSource int
+
+const (
+	fromEnv    pwSource = iota // MAILFS_PASSWORD
+	fromFlag                   // --password-file, --password-cmd, --oauth-token-cmd
+	emptyEnv                   // MAILFS_PASSWORD set to "": a mistake, said as such
+	fromPrompt                 // typed at the terminal
+	noPassword
+)
+
+// passwordSource decides where the password of an account from flags
+// comes from: MAILFS_PASSWORD when set (and not empty), else a flag,
+// else the terminal when stdin is one.
+func passwordSource(envSet bool, env string, otherFlag, stdinTTY bool) pwSource {
+	switch {
+	case envSet && env != "":
+		return fromEnv
+	case envSet && !otherFlag:
+		return emptyEnv
+	case otherFlag:
+		return fromFlag
+	case stdinTTY:
+		return fromPrompt
+	}
+	return noPassword
+}
+
+// promptPassword asks for the password of a on the terminal without
+// echo and puts it into MAILFS_PASSWORD, from where it is read once.
+func promptPassword(stderr io.Writer, a Account) error {
+	host := cmp.Or(a.Server, a.Provider)
+	fmt.Fprintf(stderr, "Password for %s at %s: ", a.User, host)
+	pw, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return fmt.Errorf("read the password: %w", err)
+	}
+	if len(pw) == 0 {
+		return usagef("no password typed")
+	}
+	return os.Setenv(passwordEnv, string(pw))
+}
+
 // opened is one account ready to serve.
 type opened struct {
 	name  string // directory in a multi-account mount
@@ -130,7 +214,7 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 				return nil, err
 			}
 		}
-		o, err := openOne(ctx, "", cfg, dir, true, log)
+		o, err := openOne(ctx, "", cfg, dir, "--cache "+dir, true, log)
 		if err != nil {
 			srv.Close()
 			return nil, err
@@ -165,18 +249,22 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 		if p, ok := imapsrc.LookupProvider(a.Provider); ok && !a.ShowAllMail {
 			cfg.HideSpecialUse = p.HideSpecialUse
 		}
-		dir := a.CacheDir
+		dir, what := a.CacheDir, "cache_dir "+a.CacheDir
+		if a.FromFlags {
+			what = "--cache " + a.CacheDir
+		}
 		if dir == "" {
-			if dir, err = defaultCacheDir(cfg); err != nil {
+			if dir, err = defaultCacheDir(cfg, a, log); err != nil {
 				closeAll()
 				return nil, err
 			}
+			what = "the default cache " + dir + " (choose another with --cache or cache_dir)"
 		}
 		name := a.Name
 		if single {
 			name = ""
 		}
-		o, err := openOne(ctx, name, cfg, dir, strict, log)
+		o, err := openOne(ctx, name, cfg, dir, what, strict, log)
 		if err != nil {
 			closeAll()
 			if len(accts) > 1 {
@@ -190,8 +278,8 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 }
 
 // openOne logs in (failing if strict, else logging) and opens the cache
-// with the folder list.
-func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir string, strict bool, log *slog.Logger) (*opened, error) {
+// with the folder list. what names the cache dir's origin in an error.
+func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir, what string, strict bool, log *slog.Logger) (*opened, error) {
 	alog := log
 	if name != "" {
 		alog = log.With("account", name)
@@ -203,7 +291,7 @@ func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir string, s
 		if strict {
 			return nil, err
 		}
-		alog.Error("account unavailable, showing its cache; will retry: " + err.Error())
+		alog.Error("account unavailable, showing its cache; will retry", "err", err)
 		if src, err = imapsrc.New(cfg, alog); err != nil {
 			return nil, err
 		}
@@ -211,7 +299,7 @@ func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir string, s
 	c, err := cache.Open(dir, src, alog)
 	if err != nil {
 		src.Close()
-		return nil, err
+		return nil, cacheError(what, dir, err)
 	}
 	if err := c.RefreshFolders(dialCtx); err != nil {
 		if strict {
@@ -219,20 +307,42 @@ func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir string, s
 			src.Close()
 			return nil, err
 		}
-		alog.Error("list folders failed, showing the cached list: " + err.Error())
+		alog.Error("list folders failed, showing the cached list", "err", err)
 	}
 	return &opened{name: name, src: src, cache: c, dir: dir, close: func() { c.Close(); src.Close() }}, nil
 }
 
-func defaultCacheDir(cfg imapsrc.Config) (string, error) {
+// defaultCacheDir is the cache of an account without cache_dir or
+// --cache: $XDG_CACHE_HOME/mailfs/NAME for an account of the config file,
+// $XDG_CACHE_HOME/mailfs/USER@HOST:PORT for one from flags, so that two
+// accounts of one user on one host (another port, or one server through
+// two tunnels) never share one. mailfs before these keys used USER@HOST
+// for both: when only that older folder exists, the log says so, and how
+// to keep using it.
+func defaultCacheDir(cfg imapsrc.Config, a Account, log *slog.Logger) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("no cache folder: use --cache DIR (%v)", err)
 	}
-	host := cfg.Addr
-	if h, _, err := net.SplitHostPort(cfg.Addr); err == nil {
-		host = h
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		host, port = cfg.Addr, "143"
+		if cfg.TLS == imapsrc.TLSImplicit || cfg.TLS == "" {
+			port = "993"
+		}
 	}
-	name := strings.NewReplacer("/", "_", "\x00", "_").Replace(cfg.User + "@" + host)
-	return filepath.Join(base, "mailfs", name), nil
+	clean := strings.NewReplacer("/", "_", "\x00", "_").Replace
+	key := clean(cfg.User + "@" + net.JoinHostPort(host, port))
+	if !a.FromFlags && a.Name != "" {
+		key = clean(a.Name)
+	}
+	dir := filepath.Join(base, "mailfs", key)
+	old := filepath.Join(base, "mailfs", clean(cfg.User+"@"+host))
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && old != dir {
+		if _, err := os.Stat(filepath.Join(old, "meta.db")); err == nil {
+			log.Warn("the default cache is now per account; this account starts a new one, the older one is left as it is",
+				"cache", dir, "older", old, "to_keep_the_older", "mv "+old+" "+dir)
+		}
+	}
+	return dir, nil
 }

@@ -167,8 +167,10 @@ func (pr *progress) doneLine(err error) string {
 		s += fmt.Sprintf("  %d failed", p.Failed)
 	case err != nil:
 		s += "  with errors"
+	case p.New == 0:
+		s += "  done, nothing new"
 	default:
-		s += "  done"
+		s += fmt.Sprintf("  done, %d new", p.New)
 	}
 	return s
 }
@@ -285,7 +287,8 @@ func (o *syncOutput) done(pr *progress, err error, log *slog.Logger) {
 	}
 	attrs := []any{
 		"account", pr.name, "folders", pr.folders, "messages", pr.p.Messages,
-		"size", formatSize(pr.p.Bytes), "took", pr.elapsed().String(), "failed", pr.p.Failed,
+		"size", formatSize(pr.p.Bytes), "new", pr.p.New, "new_size", formatSize(pr.p.NewBytes),
+		"took", pr.elapsed().String(), "failed", pr.p.Failed,
 	}
 	if pr.p.Damaged > 0 {
 		attrs = append(attrs, "damaged_refetched", pr.p.Damaged)

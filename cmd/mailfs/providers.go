@@ -1,38 +1,41 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"mailfs/imapsrc"
 )
 
-const providersUsage = `Usage: mailfs providers [NAME]
-
-Lists the provider presets: what 'mount --provider NAME' and the config
+const providersLong = `Lists the provider presets: what 'mount --provider NAME' and the config
 file's provider = "NAME" fill in (host, port, TLS) and how the service
 lets mailfs log in. With NAME, shows that preset only.
 
 LOGIN is password (often an app password the service makes for you),
 oauth2 (an access token from oauth_token_cmd / --oauth-token-cmd, such as
-'oama access ME' or 'pizauth show ACCOUNT') or password-or-oauth2.
+'oama access ME' or 'pizauth show ACCOUNT') or password-or-oauth2.`
 
-Examples:
-  mailfs providers
-  mailfs providers gmail
-`
-
-func providersCmd(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("providers", flag.ContinueOnError)
-	fl.Usage = func() { fmt.Fprint(fl.Output(), providersUsage) }
-	pos, err := parseArgs(fl, args, stdout)
-	if err != nil {
-		return err
+func newProvidersCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "providers [NAME]",
+		Short: "list the provider presets",
+		Long:  providersLong,
+		Example: `  mailfs providers
+  mailfs providers gmail`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeProviders,
+		RunE: func(c *cobra.Command, args []string) error {
+			return providers(c.OutOrStdout(), args)
+		},
 	}
+}
+
+func providers(stdout io.Writer, pos []string) error {
 	list := imapsrc.Providers()
 	switch len(pos) {
 	case 0:

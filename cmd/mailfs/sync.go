@@ -9,21 +9,19 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"mailfs/cache"
 )
 
-const syncUsage = `Usage: mailfs sync [flags]
-
-Downloads every message of every account (or of --account NAME) that the
+const syncLong = `Downloads every message of every account (or of --account NAME) that the
 cache lacks, then exits. A later mount, or rsync over it, then reads from
 disk. A second run only looks for changes and downloads what is new.
 Nothing on the server changes.
@@ -43,20 +41,16 @@ next run goes on from there.
 
 Exit status: 0 when every account was synced completely; 1 when anything
 failed, with a summary naming each account, folder, message and reason,
-or when the sync was interrupted; 2 for a mistake in the command line.
+or when the sync was interrupted; 2 for a mistake in the command line.`
 
-Examples:
-  mailfs sync
+const syncExamples = `  mailfs sync
   mailfs sync --config ~/.config/mailfs/config.toml --account work
   MAILFS_PASSWORD=secret mailfs sync --server imap.example.com --user me --cache ~/mailcache
   mailfs sync --log-level warn          (quiet unless something fails: for cron)
   mailfs sync --verify                  (also re-read the whole cache and repair it)
 
   a crontab line (crontab -e), every night at 03:17:
-  17 3 * * * $HOME/go/bin/mailfs sync --log-level warn
-
-Flags:
-`
+  17 3 * * * $HOME/go/bin/mailfs sync --log-level warn`
 
 type syncFlags struct {
 	accountFlags
@@ -65,44 +59,50 @@ type syncFlags struct {
 	logLevel string
 }
 
-func newSyncFlagSet(f *syncFlags) *flag.FlagSet {
-	fl := flag.NewFlagSet("sync", flag.ContinueOnError)
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), syncUsage)
-		fl.PrintDefaults()
+func newSyncCmd() *cobra.Command {
+	var f syncFlags
+	cmd := &cobra.Command{
+		Use:               "sync [flags]",
+		Short:             "download every message into the cache, then exit",
+		Long:              syncLong,
+		Example:           syncExamples,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("sync takes no arguments, got %q (to mount, use 'mailfs mount')", args[0])
+			}
+			return syncCmd(c, &f)
+		},
 	}
-	f.register(fl)
+	f.register(cmd)
+	fl := cmd.Flags()
 	fl.IntVar(&f.workers, "workers", 0, "messages downloaded at once per account (default: the account's conns)")
 	fl.BoolVar(&f.verify, "verify", false, "also check every cached message against the hash it was stored with, and download damaged ones again")
 	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal, where the progress line shows the rest)")
-	return fl
+	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(logLevels))
+	cmd.RegisterFlagCompletionFunc("workers", cobra.NoFileCompletions)
+	return cmd
 }
 
 // errInterrupted ends a sync stopped by a signal.
 var errInterrupted = errors.New("interrupted; run mailfs sync again to resume")
 
-func syncCmd(args []string, stdout, stderr io.Writer) error {
-	var f syncFlags
-	fl := newSyncFlagSet(&f)
-	pos, err := parseArgs(fl, args, stdout)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("sync takes no arguments, got %q (to mount, use 'mailfs mount')", pos[0])
-	}
+func syncCmd(c *cobra.Command, f *syncFlags) error {
 	if f.workers < 0 || f.workers > maxConns {
 		return usagef("--workers %d is out of range (1 to %d)", f.workers, maxConns)
 	}
-	set := map[string]bool{}
-	fl.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	accts, cfg, single, err := f.resolve()
+	if err := f.checkConns(c); err != nil {
+		return err
+	}
+	stderr := c.ErrOrStderr()
+	accts, cfg, single, err := f.resolve(stderr)
 	if err != nil {
 		return err
 	}
 	out := newSyncOutput(stderr)
 	switch {
-	case set["log-level"]:
+	case c.Flags().Changed("log-level"):
 	case cfg != nil && cfg.LogLevel != "":
 		f.logLevel = cfg.LogLevel
 	case out.tty:
@@ -120,14 +120,14 @@ func syncCmd(args []string, stdout, stderr io.Writer) error {
 
 	var results []syncResult
 	if f.demo {
-		results = append(results, syncAccount(ctx, f, nil, "demo", true, defaultConns, out, log))
+		results = append(results, syncAccount(ctx, *f, nil, "demo", true, defaultConns, out, log))
 	}
 	for _, a := range accts {
 		name := a.Name
 		if single {
 			name = a.User + "@" + cmp.Or(a.Server, a.Provider)
 		}
-		results = append(results, syncAccount(ctx, f, []Account{a}, name, single, a.Conns, out, log))
+		results = append(results, syncAccount(ctx, *f, []Account{a}, name, single, a.Conns, out, log))
 		if ctx.Err() != nil {
 			break
 		}

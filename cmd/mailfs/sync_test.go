@@ -57,7 +57,7 @@ func messageCount(srv *seeded) int {
 
 var (
 	progressLine = regexp.MustCompile(`^time=\S+ level=INFO msg="sync progress" account=\S+ percent=(\d+) folders=(\d+)/(\d+) messages=(\d+)/(\d+) size="[\d.]+/[\d.]+ [kMGT]?B" rate=("[\d.]+ [kMGT]?B/s"|-) eta=(\S+)$`)
-	doneLine     = regexp.MustCompile(`^time=\S+ level=INFO msg="sync done" account=(\S+) folders=(\d+) messages=(\d+) size="[\d.]+ [kMGT]?B" took=\S+ failed=0$`)
+	doneLine     = regexp.MustCompile(`^time=\S+ level=INFO msg="sync done" account=(\S+) folders=(\d+) messages=(\d+) size="[\d.]+ [kMGT]?B" new=(\d+) new_size="[\d.]+ [kMGT]?B" took=\S+ failed=0$`)
 )
 
 // TestSyncFillsCache: sync downloads every body once, logs its progress in
@@ -111,8 +111,8 @@ func TestSyncFillsCache(t *testing.T) {
 	if len(done) != 1 {
 		t.Fatalf("want one 'sync done' line, got %d:\n%s", len(done), out)
 	}
-	if m := doneLine.FindStringSubmatch(done[0]); m == nil || m[3] != strconv.Itoa(want) {
-		t.Errorf("summary line %q, want %d messages and failed=0", done[0], want)
+	if m := doneLine.FindStringSubmatch(done[0]); m == nil || m[3] != strconv.Itoa(want) || m[4] != strconv.Itoa(want) {
+		t.Errorf("summary line %q, want %d messages, all new, and failed=0", done[0], want)
 	}
 	if i := strings.Index(out, `msg="sync done"`); !strings.Contains(out[i:], "\n") || strings.Count(out[i:], "\n") != 1 {
 		t.Errorf("the summary is not the last line:\n%s", out)
@@ -125,6 +125,10 @@ func TestSyncFillsCache(t *testing.T) {
 	}
 	if n := bodyFetches(t, srv); n != want {
 		t.Errorf("second sync fetched %d more bodies", n-want)
+	}
+	// and says so.
+	if _, out = syncBinary(t, srv, "", cacheDir); !strings.Contains(out, `msg="sync done"`) || !strings.Contains(out, " new=0 ") {
+		t.Errorf("a sync with nothing new does not say so:\n%s", out)
 	}
 
 	// A mount of the synced cache reads everything from disk.
@@ -341,7 +345,7 @@ func TestSyncProgressOnTerminal(t *testing.T) {
 	if !regexp.MustCompile(`\r\x1b\[K\S+  \d+/\d+ folders  \d+/\d+ messages  [\d.]+/[\d.]+ [kMG]?B  (-|[\d.]+ [kMG]?B/s)  ETA \S+`).MatchString(text) {
 		t.Errorf("no progress line:\n%q", text)
 	}
-	if !regexp.MustCompile(`\r\x1b\[K\S+  \d+ folders  \d+ messages  [\d.]+ [kMG]?B  in \S+  done\r?\n$`).MatchString(text) {
+	if !regexp.MustCompile(`\r\x1b\[K\S+  \d+ folders  \d+ messages  [\d.]+ [kMG]?B  in \S+  done, \d+ new\r?\n$`).MatchString(text) {
 		t.Errorf("does not end with the account's summary line:\n%q", text)
 	}
 	if strings.Contains(text, "level=INFO") {

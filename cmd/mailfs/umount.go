@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,41 +15,39 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
-const umountUsage = `Usage: mailfs umount [--lazy] MOUNTPOINT
-
-Unmounts the mailfs mount at MOUNTPOINT; the 'mailfs mount' serving it
+const umountLong = `Unmounts the mailfs mount at MOUNTPOINT; the 'mailfs mount' serving it
 then exits with status 0. Runs fusermount3 -u (else fusermount -u; as
-root without either, umount).
+root without either, umount). A mount whose mailfs died ("transport
+endpoint is not connected") is unmounted the same way.
 
 Fails, changing nothing, when MOUNTPOINT is not a mailfs mount, and when
 files in it are still open (a shell whose current directory is inside
 counts): close them, or use --lazy to detach the mount now and let it
-go when the last file is closed.
+go when the last file is closed.`
 
-Examples:
-  mailfs umount ~/mail
-  mailfs umount --lazy ~/mail
-
-Flags:
-`
-
-func umountCmd(args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("umount", flag.ContinueOnError)
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), umountUsage)
-		fl.PrintDefaults()
+func newUmountCmd() *cobra.Command {
+	var lazy bool
+	cmd := &cobra.Command{
+		Use:   "umount [--lazy] MOUNTPOINT",
+		Short: "unmount a mailfs mount",
+		Long:  umountLong,
+		Example: `  mailfs umount ~/mail
+  mailfs umount --lazy ~/mail`,
+		Args:              cobra.ArbitraryArgs,
+		ValidArgsFunction: completeMounts,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want exactly one MOUNTPOINT, got %d arguments", len(args))
+			}
+			return unmount(args[0], lazy)
+		},
 	}
-	lazy := fl.Bool("lazy", false, "detach the mount now, even with files open; it goes when they are closed")
-	pos, err := parseArgs(fl, args, stdout)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one MOUNTPOINT, got %d arguments", len(pos))
-	}
-	return unmount(pos[0], *lazy)
+	cmd.Flags().BoolVar(&lazy, "lazy", false, "detach the mount now, even with files open; it goes when they are closed")
+	return cmd
 }
 
 // unmount unmounts the mailfs mount at dir.
