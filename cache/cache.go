@@ -46,8 +46,9 @@ type Cache struct {
 	db  *bolt.DB
 	log *slog.Logger
 
-	ctx    context.Context // ends when the cache is closed; bounds shared fetches
+	ctx    context.Context // ends when the cache is closed; bounds shared fetches and Run
 	cancel context.CancelFunc
+	runs   sync.WaitGroup // Run calls under way (with their watchers), waited for by Close
 
 	mu       sync.Mutex
 	folders  map[string]*folder // by server name; guarded by mu
@@ -78,6 +79,7 @@ type folder struct {
 	synced bool  // synced with the server since the mount
 	msgs   []Msg // by UID; subjects and Message-IDs stay in the store
 	byStem map[string]int
+	newest time.Time // Date of the newest of msgs, zero if none (Newest)
 	// syncedAt is when the last sync with the server ended (or a
 	// commit added a message, see insert).
 	syncedAt time.Time
@@ -125,16 +127,24 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	return c, nil
 }
 
-// Close stops background work and closes the store.
+// Close stops background work (Run, downloads; renders run to their
+// end), waits until it has stopped, and closes the store. The source is
+// not used any more once Close returns, so its connections may close.
 func (c *Cache) Close() error {
+	c.mu.Lock()
 	c.cancel()
-	c.flights.close() // downloads end with c.ctx; renders run to their end
+	c.mu.Unlock()
+	c.runs.Wait()
+	c.flights.close()
 	c.dropSpares()
 	return c.db.Close()
 }
 
 // OnChange registers the function told about every change; call it before
-// Run. fn must not block for long.
+// Run. fn is called with the folder's sync lock held, so that the changes
+// of one folder reach it in the order they were made: it must not block
+// (the file system queues them, fs.notifier) and must not call back into
+// the cache.
 func (c *Cache) OnChange(fn func(Change)) { c.onChange = fn }
 
 func (c *Cache) notify(ch Change) {
@@ -309,6 +319,20 @@ func (c *Cache) Holders(stem string, link uint64) []string {
 	return out
 }
 
+// Newest returns the date of the folder's newest message (zero when it
+// holds none), kept as its listing changes: a directory's mtime. known is
+// false while the listing has not been read since the mount (from the
+// store or the server); the date may change then without a Change.
+func (c *Cache) Newest(name string) (newest time.Time, known bool) {
+	f, err := c.folder(name)
+	if err != nil {
+		return time.Time{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.newest, f.loaded || f.info.NoSelect
+}
+
 // Message finds a message by UIDVALIDITY and UID.
 func (c *Cache) Message(name string, uv, uid uint32) (Msg, bool) {
 	f, err := c.folder(name)
@@ -344,19 +368,41 @@ func (f *folder) publish(msgs []Msg) {
 		msgs[i].Stem = uniqueName(byStem, dups, baseOf(msgs[i].Stem))
 		byStem[msgs[i].Stem] = i
 	}
+	var newest time.Time
+	for _, m := range msgs {
+		if m.Date.After(newest) {
+			newest = m.Date
+		}
+	}
 	f.mu.Lock()
-	f.msgs, f.byStem, f.loaded = msgs, byStem, true
+	f.msgs, f.byStem, f.loaded, f.newest = msgs, byStem, true, newest
 	f.order, f.rank = nil, nil
 	f.flags.file = nil
 	f.mu.Unlock()
 }
 
 // Run keeps every folder in step with the server, every interval, until
-// ctx ends, and INBOX at once when the source reports a change there (IMAP
-// IDLE). Errors are logged and retried at the next tick.
+// ctx ends or the cache is closed, and INBOX at once when the source
+// reports a change there (IMAP IDLE). Errors are logged and retried at the
+// next tick. It returns once every goroutine it started has ended; Close
+// waits for it.
 func (c *Cache) Run(ctx context.Context, interval time.Duration) {
+	c.mu.Lock()
+	if c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return // closed
+	}
+	c.runs.Add(1)
+	c.mu.Unlock()
+	defer c.runs.Done()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(c.ctx, stop)()
+
+	var wg sync.WaitGroup
+	defer wg.Wait() // after stop: the watcher ends with ctx
 	if w, ok := c.src.(Watcher); ok {
-		go c.watch(ctx, w, "INBOX")
+		wg.Go(func() { c.watch(ctx, w, "INBOX") })
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -372,13 +418,18 @@ func (c *Cache) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// watch syncs folder whenever w reports a change in it.
+// watch syncs folder whenever w reports a change in it, until ctx ends;
+// it returns once its sync goroutine has ended.
 func (c *Cache) watch(ctx context.Context, w Watcher, folder string) {
 	if _, err := c.folder(folder); err != nil {
 		return // filtered out, or the server has none
 	}
+	ctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop() // Watch may return before ctx ends (no IDLE)
 	kick := make(chan struct{}, 1)
-	go func() {
+	wg.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
@@ -389,7 +440,7 @@ func (c *Cache) watch(ctx context.Context, w Watcher, folder string) {
 				c.log.Warn("sync after IDLE", "folder", folder, "err", err)
 			}
 		}
-	}()
+	})
 	err := w.Watch(ctx, folder, func() {
 		select {
 		case kick <- struct{}{}:

@@ -75,4 +75,15 @@
 // folders (same name and link) are hard links of one file, whose copies are
 // compared by hash before it is first read (links.go). Folder names come
 // from the server's mailbox names, see FolderComponent.
+//
+// # Goroutines and changes
+//
+// Every goroutine the cache starts ends with it: downloads, renders and
+// delayed saves run through flightGroup.spawn, Run and its IDLE watcher
+// end with Run's context or the cache's, and Close waits for all of them,
+// so the source may be closed after Close. Changes are reported through
+// OnChange with the folder's sync lock held, so that a folder's changes
+// arrive in order; the callback must not block (fs queues them). Each
+// folder keeps the date of its newest message as its listing changes
+// (Newest: the mtime of its directory).
 package cache

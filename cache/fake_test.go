@@ -27,6 +27,8 @@ type fakeSource struct {
 
 	appends   int   // messages Append took
 	appendErr error // returned by Append when set
+
+	dates map[uint32]time.Time // INTERNALDATEs; 2001-09-09 when not set
 }
 
 func (s *fakeSource) Append(_ context.Context, _ string, r io.Reader, size int64, _ time.Time, _ []string) (uint32, uint32, error) {
@@ -104,6 +106,9 @@ func (s *fakeSource) FetchMeta(_ context.Context, _ string, _, from uint32, fn f
 			continue
 		}
 		m := cache.Meta{UID: uid, Size: int64(len(s.bodies[uid])) + s.sizeLie, Date: time.Unix(1e9, 0), Subject: "s"}
+		if d, ok := s.dates[uid]; ok {
+			m.Date = d
+		}
 		head, _, _ := strings.Cut(string(s.bodies[uid]), "\r\n\r\n")
 		for _, line := range strings.Split(head, "\r\n") {
 			if v, ok := strings.CutPrefix(line, "Subject: "); ok {
@@ -252,5 +257,41 @@ func TestExpungedFilesAreRemoved(t *testing.T) {
 	}
 	if got := emls(); len(got) != 1 {
 		t.Errorf("after an expunge the cache holds %v, want one body", got)
+	}
+}
+
+// A folder's newest date follows its listing: known once listed, older
+// when the newest message is expunged.
+func TestNewestFollowsTheListing(t *testing.T) {
+	d1, d2 := time.Date(2023, 5, 1, 10, 0, 0, 0, time.UTC), time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC)
+	src := &fakeSource{bodies: map[uint32][]byte{1: []byte("a\r\n"), 2: []byte("b\r\n")}, dates: map[uint32]time.Time{1: d1, 2: d2}}
+	c, err := cache.Open(t.TempDir(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.RefreshFolders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, known := c.Newest("INBOX"); known {
+		t.Error("newest known before the folder was listed")
+	}
+	if _, err := c.Messages(ctx, "INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	if got, known := c.Newest("INBOX"); !known || !got.Equal(d2) {
+		t.Errorf("Newest = %v, %v; want %v", got, known, d2)
+	}
+	delete(src.bodies, 2)
+	src.expunged = true
+	if _, err := c.Sync(ctx, "INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	if got, known := c.Newest("INBOX"); !known || !got.Equal(d1) {
+		t.Errorf("after expunging the newest: Newest = %v, %v; want %v", got, known, d1)
+	}
+	if _, known := c.Newest("nonesuch"); known {
+		t.Error("an unknown folder has a known date")
 	}
 }

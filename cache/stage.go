@@ -232,6 +232,9 @@ func (c *Cache) insert(f *folder, body io.ReaderAt, m Meta, uv uint32, flags []s
 	// handed out as they were.
 	f.msgs = append(f.msgs, msg)
 	f.byStem[msg.Stem] = len(f.msgs) - 1
+	if msg.Date.After(f.newest) {
+		f.newest = msg.Date
+	}
 	f.order, f.rank, f.flags.file = nil, nil, nil
 	if f.flags.byUID != nil {
 		f.flags.byUID[m.UID] = canonicalFlags(flags)

@@ -18,10 +18,13 @@ import (
 	"mailfs/render"
 )
 
-// Views are the rendered forms of a message (.html, .pdf, .txt, .mht, .docx, .msg). Each is
-// rendered once, from the cached body, and kept beside it:
+// Views are the rendered forms of a message (render.Formats: .html, .pdf,
+// .txt, .mht, .docx). Each is rendered once, from the cached body, and
+// kept beside it:
 //
 //	bodies/<folder hash>/<UIDVALIDITY>/<UID>.v<render.Version>[-<fonts hash>].<format>
+//
+// (the fonts hash for views that depend on the system's fonts).
 //
 // Its size is recorded in the store (bucket "views"), so a stat after a
 // remount costs no rendering, and a file whose size disagrees is rendered
@@ -29,33 +32,26 @@ import (
 
 var bucketViews = []byte("views")
 
-// Formats lists the views mailfs can render, besides "eml".
-var Formats = []string{"html", "pdf", "txt", "mht", "docx", "msg"}
-
 // renderSlots bounds how many renders run at once: one per core.
 var renderSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
+// renderer returns the function that renders a view (render.Formats).
 func (c *Cache) renderer(format string) (func([]byte, io.Writer) error, error) {
-	switch format {
-	case "html":
-		return render.HTML, nil
-	case "txt":
-		return render.Text, nil
-	case "mht":
-		return render.MHT, nil
-	case "docx":
-		return render.DOCX, nil
-	case "msg":
-		return render.MSG, nil
-	case "pdf":
-		return func(raw []byte, w io.Writer) error { return render.PDF(raw, w, c.pdfOptions()) }, nil
+	f, ok := render.FormatOf(format)
+	if !ok || f.Render == nil {
+		return nil, fmt.Errorf("unknown view %q", format)
 	}
-	return nil, fmt.Errorf("unknown format %q", format)
+	var opt render.Options
+	if f.SystemFonts {
+		opt = c.fontOptions()
+	}
+	return func(raw []byte, w io.Writer) error { return f.Render(raw, w, opt) }, nil
 }
 
 // loadFonts reads the system fonts for scripts the bundled font lacks,
-// once. PDFs depend on them, so their hash is part of a PDF's cache key:
-// installing a CJK font later renders PDFs again.
+// once. Some views (render.Format.SystemFonts: the PDF) depend on them,
+// so their hash is part of such a view's cache key: installing a CJK font
+// later renders them again.
 func (c *Cache) loadFonts() {
 	c.fontsOnce.Do(func() {
 		c.fonts = render.SystemFonts()
@@ -67,7 +63,7 @@ func (c *Cache) loadFonts() {
 	})
 }
 
-func (c *Cache) pdfOptions() render.Options {
+func (c *Cache) fontOptions() render.Options {
 	c.loadFonts()
 	return render.Options{ExtraFonts: c.fonts}
 }
@@ -75,7 +71,7 @@ func (c *Cache) pdfOptions() render.Options {
 // viewTag names what a view's bytes depend on besides the message.
 func (c *Cache) viewTag(format string) string {
 	tag := "v" + strconv.Itoa(render.Version)
-	if format == "pdf" {
+	if f, _ := render.FormatOf(format); f.SystemFonts {
 		c.loadFonts()
 		tag += "-" + c.fontsTag
 	}

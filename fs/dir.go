@@ -4,8 +4,9 @@ import (
 	"context"
 	"strings"
 	"syscall"
+	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -13,23 +14,23 @@ import (
 
 // dirNode is a directory: the root, a mailbox, or a hierarchy level.
 type dirNode struct {
-	fs.Inode
+	fusefs.Inode
 	acct *account
 	path string // inside the account, "" for its top
 }
 
 var (
-	_ = (fs.NodeLookuper)((*dirNode)(nil))
-	_ = (fs.NodeReaddirer)((*dirNode)(nil))
-	_ = (fs.NodeGetattrer)((*dirNode)(nil))
-	_ = (fs.NodeStatfser)((*dirNode)(nil))
-	_ = (fs.NodeOpendirHandler)((*dirNode)(nil))
+	_ = (fusefs.NodeLookuper)((*dirNode)(nil))
+	_ = (fusefs.NodeReaddirer)((*dirNode)(nil))
+	_ = (fusefs.NodeGetattrer)((*dirNode)(nil))
+	_ = (fusefs.NodeStatfser)((*dirNode)(nil))
+	_ = (fusefs.NodeOpendirHandler)((*dirNode)(nil))
 )
 
 // OpendirHandle lists the directory and lets the kernel keep the listing
 // (FOPEN_CACHE_DIR): a second ls, grep -r or rsync reads it from the
-// kernel. notifyLoop drops it when the folder changes.
-func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+// kernel. account.changed drops it when the folder changes.
+func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	ds, errno := d.Readdir(ctx)
 	if errno != 0 {
 		return nil, 0, errno
@@ -45,7 +46,7 @@ func splitPath(path string) []string {
 }
 
 // Lookup finds a subfolder or a message file. It never fetches a body.
-func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
 	if td == nil {
@@ -54,9 +55,10 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	child := join(d.path, name)
 	if t.dirs[child] != nil {
 		n := &dirNode{acct: d.acct, path: child}
-		n.fill(ctx, &out.Attr)
-		out.SetAttrTimeout(attrTimeout)
-		return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
+		if n.fill(&out.Attr) {
+			out.SetAttrTimeout(attrTimeout)
+		}
+		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
 	}
 	if !td.selectable {
 		return nil, syscall.ENOENT
@@ -78,10 +80,10 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	f := &fileNode{acct: d.acct, folder: td.folder, stem: msg.Stem, link: msg.Link, formatID: uint8(format.id)}
+	f := &fileNode{acct: d.acct, folder: td.folder, stem: msg.Stem, link: msg.Link, slot: uint8(format.Slot)}
 	f.lookupAttr(out, msg)
-	ino := fileIno(d.acct.name, msg.Stem, msg.Link, format.id)
-	n := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+	ino := fileIno(d.acct.name, msg.Stem, msg.Link, format.Slot)
+	n := d.NewInode(ctx, f, fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 	if kf, ok := n.Operations().(*fileNode); ok && kf != f {
 		// go-fuse keeps the node it knows (under this name or as a hard
 		// link in another folder) and drops f: what f was told is what
@@ -98,7 +100,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 }
 
 // Readdir lists subfolders, then the flags file and messages in UID order.
-func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
 	if td == nil {
@@ -117,39 +119,65 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		for _, msg := range msgs {
 			for _, f := range d.acct.formats {
 				entries = append(entries, fuse.DirEntry{
-					Name: msg.Stem + "." + f.ext,
+					Name: msg.Stem + "." + f.Ext,
 					Mode: syscall.S_IFREG,
-					Ino:  fileIno(d.acct.name, msg.Stem, msg.Link, f.id),
+					Ino:  fileIno(d.acct.name, msg.Stem, msg.Link, f.Slot),
 				})
 			}
 		}
 	}
-	return fs.NewListDirStream(entries), 0
+	return fusefs.NewListDirStream(entries), 0
 }
 
-func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.fill(ctx, &out.Attr)
-	out.SetTimeout(attrTimeout)
+func (d *dirNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if d.fill(&out.Attr) {
+		out.SetTimeout(attrTimeout)
+	}
 	return 0
 }
 
-// fill sets a directory's attributes; its times are those of its newest
-// message, so they only change when the folder does.
-func (d *dirNode) fill(ctx context.Context, a *fuse.Attr) {
+// fill sets a directory's attributes, and tells whether the kernel may
+// keep them. Its times are those of the newest message in it or below it
+// (kept by the cache: cache.Cache.Newest), so they only change when a
+// folder does, and then account.changed tells the kernel. While a folder
+// below has not been listed since the mount, its newest message is not
+// known yet, and the kernel must ask again.
+func (d *dirNode) fill(a *fuse.Attr) (keep bool) {
 	a.Mode = syscall.S_IFDIR | d.acct.m.perm(true, d.acct.rw)
 	a.Ino = dirIno(d.acct.name, d.path)
 	a.Nlink = 2
 	a.Owner = fuse.Owner{Uid: d.acct.m.uid, Gid: d.acct.m.gid}
-	if td := d.acct.tree.Load().dirs[d.path]; td != nil && td.selectable {
-		msgs, _ := d.acct.store.Messages(ctx, td.folder)
-		var newest int64
-		for _, m := range msgs {
-			if s := m.Date.Unix(); s > newest {
-				newest = s
-			}
-		}
-		a.Mtime, a.Ctime, a.Atime = uint64(newest), uint64(newest), uint64(newest)
+	newest, known := d.acct.newest(d.path)
+	setTimes(a, newest)
+	return known
+}
+
+// newest is the date of the newest message shown at path or below it,
+// and whether every folder there has been listed.
+func (a *account) newest(path string) (time.Time, bool) {
+	td := a.tree.Load().dirs[path]
+	if td == nil {
+		return time.Time{}, true
 	}
+	var newest time.Time
+	known := true
+	for _, folder := range td.below {
+		t, ok := a.store.Newest(folder)
+		if t.After(newest) {
+			newest = t
+		}
+		known = known && ok
+	}
+	return newest, known
+}
+
+// setTimes sets a directory's times to t, to the second.
+func setTimes(a *fuse.Attr, t time.Time) {
+	var s uint64
+	if !t.IsZero() {
+		s = uint64(max(t.Unix(), 0))
+	}
+	a.Mtime, a.Ctime, a.Atime = s, s, s
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {

@@ -1,7 +1,7 @@
 // Package fs is mailfs's FUSE layer (go-fuse v2): it shows each account's
 // folders as directories and its messages as files, and translates file
 // operations into calls on the cache. It is the only package that imports
-// go-fuse; it never speaks IMAP and keeps no state of its own beyond what
+// go-fuse (as fusefs: that package is named fs too); it never speaks IMAP and keeps no state of its own beyond what
 // the kernel needs (and, for a file being written, its size and mtime:
 // the data is staged by the cache).
 //
@@ -24,6 +24,14 @@
 // A lookup never renders a view: a view whose size is not known yet is
 // returned with a zero attribute timeout, so the next stat asks Getattr,
 // which renders it. Plain ls therefore renders nothing.
+//
+// Notifications are sent from one goroutine per mount (notify.go), never
+// from the request or the cache call that found the change: the kernel
+// may hold the directory's lock until that request returns, and the cache
+// reports a change with the folder's sync lock held. Queueing never
+// blocks. That goroutine is the only one the package starts; Unmount and
+// Wait end it and wait for it, so an unmounted Mount leaves nothing
+// running (TestUnmountLeavesNoGoroutine).
 //
 // # Writing
 //

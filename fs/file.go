@@ -9,62 +9,54 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
-// format is one way a message is shown as a file.
-type format struct {
-	id  int // part of the inode number; never renumber
-	ext string
-}
+// The formats are render's (render.Formats); Args.Formats picks the ones
+// shown. A format's slot is part of its files' inode numbers (ino.go).
 
-// allFormats are the ways a message can be shown; Args.Formats picks.
-var allFormats = []format{{0, "eml"}, {1, "html"}, {2, "pdf"}, {3, "txt"}, {4, "mht"}, {5, "docx"}, {6, "msg"}}
-
+// emlFormat is the slot of the message itself (render.Formats).
 const emlFormat = 0
 
 // parseFormats checks a list of extensions such as ["eml", "pdf"].
-func parseFormats(names []string) ([]format, error) {
+func parseFormats(names []string) ([]render.Format, error) {
 	if len(names) == 0 {
 		names = []string{"eml"}
 	}
-	var out []format
+	var out []render.Format
 	for _, n := range names {
-		found := false
-		for _, f := range allFormats {
-			if f.ext == n {
-				out, found = append(out, f), true
-			}
+		f, ok := render.FormatOf(n)
+		if !ok {
+			return nil, fmt.Errorf("unknown format %q (want %s)", n, render.FormatList())
 		}
-		if !found {
-			return nil, fmt.Errorf("unknown format %q (want eml, html, pdf, txt, mht, docx or msg)", n)
-		}
+		out = append(out, f)
 	}
 	return out, nil
 }
 
 // splitName parses "STEM.EXT" into the stem and a shown format.
-func (a *account) splitName(name string) (stem string, f format, ok bool) {
+func (a *account) splitName(name string) (stem string, f render.Format, ok bool) {
 	i := strings.LastIndexByte(name, '.')
 	if i < 0 {
-		return "", format{}, false
+		return "", render.Format{}, false
 	}
 	for _, f := range a.formats {
-		if f.ext == name[i+1:] {
+		if f.Ext == name[i+1:] {
 			return name[:i], f, true
 		}
 	}
-	return "", format{}, false
+	return "", render.Format{}, false
 }
 
 // fileNames lists the names a message is shown under.
 func (a *account) fileNames(msg cache.Msg) []string {
 	out := make([]string, len(a.formats))
 	for i, f := range a.formats {
-		out[i] = msg.Stem + "." + f.ext
+		out[i] = msg.Stem + "." + f.Ext
 	}
 	return out
 }
@@ -73,12 +65,12 @@ func (a *account) fileNames(msg cache.Msg) []string {
 // (hard links, see ino.go). It is kept small (a folder can hold 100,000 of
 // them): the rest is asked of the store when needed.
 type fileNode struct {
-	fs.Inode
-	acct     *account
-	folder   string // where it was looked up first; shared with the tree
-	stem     string // shared with the store's Msg
-	link     uint64 // cache.Msg.Link
-	formatID uint8  // its format's id (not an index: ids may have gaps)
+	fusefs.Inode
+	acct   *account
+	folder string // where it was looked up first; shared with the tree
+	stem   string // shared with the store's Msg
+	link   uint64 // cache.Msg.Link
+	slot   uint8  // its format's slot (render.Format.Slot)
 
 	// shown is the size the kernel was last told, so that a read after
 	// the size turned out wrong fails instead of serving a cut or padded
@@ -86,13 +78,14 @@ type fileNode struct {
 	shown atomic.Int64
 }
 
-func (f *fileNode) format() format {
-	for _, ft := range allFormats {
-		if ft.id == int(f.formatID) {
-			return ft
+// ext is the extension of the file's format.
+func (f *fileNode) ext() string {
+	for _, ft := range render.Formats {
+		if ft.Slot == int(f.slot) {
+			return ft.Ext
 		}
 	}
-	panic(fmt.Sprintf("fs: unknown format id %d", f.formatID))
+	panic(fmt.Sprintf("fs: unknown format slot %d", f.slot))
 }
 
 // message returns the message as the store knows it now, and the folder
@@ -133,7 +126,7 @@ func (f *fileNode) verifyLinks(ctx context.Context) error {
 				continue
 			}
 			for _, ft := range a.formats {
-				name := f.stem + "." + ft.ext
+				name := f.stem + "." + ft.Ext
 				if child := dir.GetChild(name); child != nil {
 					dir.NotifyDelete(name, child)
 				}
@@ -149,12 +142,12 @@ func (f *fileNode) nlink() uint32 {
 }
 
 var (
-	_ = (fs.NodeGetattrer)((*fileNode)(nil))
-	_ = (fs.NodeOpener)((*fileNode)(nil))
-	_ = (fs.NodeReader)((*fileNode)(nil))
-	_ = (fs.NodeReleaser)((*fileNode)(nil))
-	_ = (fs.NodeFlusher)((*fileNode)(nil))
-	_ = (fs.FilePassthroughFder)((*handle)(nil))
+	_ = (fusefs.NodeGetattrer)((*fileNode)(nil))
+	_ = (fusefs.NodeOpener)((*fileNode)(nil))
+	_ = (fusefs.NodeReader)((*fileNode)(nil))
+	_ = (fusefs.NodeReleaser)((*fileNode)(nil))
+	_ = (fusefs.NodeFlusher)((*fileNode)(nil))
+	_ = (fusefs.FilePassthroughFder)((*handle)(nil))
 )
 
 // path is the file's path for log lines.
@@ -163,17 +156,17 @@ func (f *fileNode) path() string { return f.Path(nil) }
 // Getattr gives exact sizes: a view never rendered is rendered here, and
 // a message the server says is empty is fetched (the kernel never reads
 // a file of size 0).
-func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (f *fileNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	folder, msg, en := f.message()
 	if en != 0 {
 		return en
 	}
 	var size int64
 	var err error
-	if f.formatID == emlFormat {
+	if f.slot == emlFormat {
 		size, err = f.acct.store.BodySize(ctx, folder, msg.UIDValidity, msg.UID)
 	} else {
-		size, err = f.acct.store.ViewSize(ctx, folder, msg.UIDValidity, msg.UID, f.format().ext)
+		size, err = f.acct.store.ViewSize(ctx, folder, msg.UIDValidity, msg.UID, f.ext())
 	}
 	if err != nil {
 		return errno(f.acct.m.log, "stat", f.path(), err)
@@ -190,8 +183,8 @@ func (f *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 // next stat asks Getattr, which renders or fetches.
 func (f *fileNode) lookupAttr(out *fuse.EntryOut, msg cache.Msg) {
 	size, known := msg.Size, msg.Size > 0
-	if f.formatID != emlFormat {
-		size, known = f.acct.store.KnownViewSize(f.folder, msg.UIDValidity, msg.UID, f.format().ext)
+	if f.slot != emlFormat {
+		size, known = f.acct.store.KnownViewSize(f.folder, msg.UIDValidity, msg.UID, f.ext())
 	}
 	f.fill(&out.Attr, msg, size)
 	f.shown.Store(max(size, 0))
@@ -218,7 +211,7 @@ func (f *fileNode) fill(a *fuse.Attr, msg cache.Msg, size int64) {
 // and to keep file pages in its cache (message files never change). The
 // message is then downloaded or rendered on the first READ. Elsewhere
 // Open does that, and hands the kernel the cache file (passthrough).
-func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+func (f *fileNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
 		return f.openWrite()
 	}
@@ -242,10 +235,10 @@ func (f *fileNode) open(ctx context.Context, folder string, msg cache.Msg) (*os.
 	if err := f.verifyLinks(ctx); err != nil {
 		return nil, err
 	}
-	if f.formatID == emlFormat {
+	if f.slot == emlFormat {
 		return f.acct.store.OpenBody(ctx, folder, msg.UIDValidity, msg.UID)
 	}
-	return f.acct.store.OpenView(ctx, folder, msg.UIDValidity, msg.UID, f.format().ext)
+	return f.acct.store.OpenView(ctx, folder, msg.UIDValidity, msg.UID, f.ext())
 }
 
 // Read serves the cache file. A message whose size changed since the
@@ -254,7 +247,7 @@ func (f *fileNode) open(ctx context.Context, folder string, msg cache.Msg) (*os.
 // or a lookup; it was told to forget the old one): a reader may have
 // planned the old size (rsync reads what it stat'ed), and a short or
 // padded copy must never look like success.
-func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+func (f *fileNode) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	// A file open before another folder's copy was linked to it is
 	// verified again (cheap once done: see cache.VerifyLinks).
 	if err := f.verifyLinks(ctx); err != nil {
@@ -264,7 +257,7 @@ func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off 
 	if en != 0 {
 		return nil, en
 	}
-	if f.formatID == emlFormat {
+	if f.slot == emlFormat {
 		if old := f.shown.Load(); old != msg.Size {
 			return nil, errno(f.acct.m.log, "read", f.path(), fmt.Errorf("%w (%d bytes, not %d)", cache.ErrSizeChanged, msg.Size, old))
 		}
@@ -298,7 +291,7 @@ func (r fdResult) Done() {
 	r.release()
 }
 
-func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (f *fileNode) Release(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	if h, ok := fh.(*overwrite); ok {
 		h.release()
 		return 0
@@ -310,7 +303,7 @@ func (f *fileNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno 
 // Flush has nothing to do for a read-only file: ENOSYS tells the kernel to
 // stop sending it, one request less per close; but not on a writable
 // mount, where files being written need it (write.go).
-func (f *fileNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (f *fileNode) Flush(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	if h, ok := fh.(*overwrite); ok {
 		return h.flush(ctx)
 	}

@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -19,18 +19,18 @@ import (
 // writable account, writing it sets the flags (cache.SetFlags), whether
 // it is written in place or as a temporary file renamed to it (write.go).
 type flagsNode struct {
-	fs.Inode
+	fusefs.Inode
 	acct   *account
 	folder string
 }
 
 var (
-	_ = (fs.NodeGetattrer)((*flagsNode)(nil))
-	_ = (fs.NodeSetattrer)((*flagsNode)(nil))
-	_ = (fs.NodeOpener)((*flagsNode)(nil))
-	_ = (fs.NodeReader)((*flagsNode)(nil))
-	_ = (fs.NodeFlusher)((*flagsNode)(nil))
-	_ = (fs.NodeReleaser)((*flagsNode)(nil))
+	_ = (fusefs.NodeGetattrer)((*flagsNode)(nil))
+	_ = (fusefs.NodeSetattrer)((*flagsNode)(nil))
+	_ = (fusefs.NodeOpener)((*flagsNode)(nil))
+	_ = (fusefs.NodeReader)((*flagsNode)(nil))
+	_ = (fusefs.NodeFlusher)((*flagsNode)(nil))
+	_ = (fusefs.NodeReleaser)((*flagsNode)(nil))
 )
 
 const flagsTimeout = time.Second
@@ -42,10 +42,10 @@ func flagsIno(account, path string) uint64 { return dirIno(account, path+"\x00"+
 // -l of a big folder must not fetch its flags. The attributes it returns
 // are not to be kept (like those of a view not yet rendered), so a stat
 // asks Getattr, which makes the file and gives its exact size.
-func (d *dirNode) lookupFlags(ctx context.Context, folder string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (d *dirNode) lookupFlags(ctx context.Context, folder string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	n := &flagsNode{acct: d.acct, folder: folder}
 	n.fill(&out.Attr, 0, time.Time{})
-	return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)}), 0
+	return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)}), 0
 }
 
 func (n *flagsNode) path() string { return n.Path(nil) }
@@ -69,7 +69,7 @@ func (n *flagsNode) fill(a *fuse.Attr, size int, mtime time.Time) {
 	a.Owner = fuse.Owner{Uid: n.acct.m.uid, Gid: n.acct.m.gid}
 }
 
-func (n *flagsNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (n *flagsNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if en := n.attr(ctx, &out.Attr); en != 0 {
 		return en
 	}
@@ -79,7 +79,7 @@ func (n *flagsNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Att
 
 // Setattr accepts what cp -a and rsync set (a truncate goes to the
 // handle that writes the file).
-func (n *flagsNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (n *flagsNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if !n.acct.rw {
 		return syscall.EROFS
 	}
@@ -103,7 +103,7 @@ type flagsWrite struct {
 	done bool
 }
 
-func (n *flagsNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+func (n *flagsNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
 		if !n.acct.rw {
 			return nil, 0, syscall.EROFS
@@ -121,7 +121,7 @@ func (n *flagsNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint
 	return &flagsRead{b: b}, 0, 0
 }
 
-func (n *flagsNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+func (n *flagsNode) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	var b []byte
 	switch h := fh.(type) {
 	case *flagsRead:
@@ -153,7 +153,7 @@ func (h *flagsWrite) Write(ctx context.Context, data []byte, off int64) (uint32,
 }
 
 // Flush applies what was written, at the close.
-func (n *flagsNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (n *flagsNode) Flush(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	h, ok := fh.(*flagsWrite)
 	if !ok {
 		return 0
@@ -171,7 +171,7 @@ func (n *flagsNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
 	return 0
 }
 
-func (n *flagsNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (n *flagsNode) Release(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	if h, ok := fh.(*flagsWrite); ok {
 		h.mu.Lock()
 		if !h.done {

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
 )
 
 // Mkdir creates a folder (CREATE), nested by the server's delimiter.
-func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	if !d.acct.rw {
 		return nil, syscall.EROFS
 	}
@@ -38,9 +38,10 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 		return nil, syscall.EIO
 	}
 	n := &dirNode{acct: d.acct, path: path}
-	n.fill(ctx, &out.Attr)
-	out.SetAttrTimeout(attrTimeout)
-	return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, path)}), 0
+	if n.fill(&out.Attr) {
+		out.SetAttrTimeout(attrTimeout)
+	}
+	return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, path)}), 0
 }
 
 // serverName is the server's name of the folder level shown at d ("" for
@@ -101,7 +102,7 @@ func (d *dirNode) move(ctx context.Context, name string, nd *dirNode, newName st
 		return syscall.ENOENT
 	}
 	switch {
-	case f.id != emlFormat:
+	case f.Slot != emlFormat:
 		log.Error(op + ": a view goes with its message: move the .eml")
 		return syscall.EPERM
 	case ntd == nil || !ntd.selectable:
@@ -120,7 +121,7 @@ func (d *dirNode) move(ctx context.Context, name string, nd *dirNode, newName st
 		return writeErrno(log, "rename", path, err)
 	}
 	log.Info("moved", "from", td.folder, "uid", msg.UID, "to", ntd.folder)
-	go nd.NotifyEntry(newName)
+	d.acct.m.notes.add(func() { nd.NotifyEntry(newName) })
 	return 0
 }
 
@@ -149,7 +150,7 @@ func (d *dirNode) renameFolder(ctx context.Context, op string, src *treeDir, nd 
 	}
 	d.acct.tree.Store(buildTree(d.acct.store.Folders()))
 	log.Info("renamed folder", "from", src.folder, "to", to)
-	go nd.NotifyEntry(newName)
+	d.acct.m.notes.add(func() { nd.NotifyEntry(newName) })
 	return 0
 }
 
@@ -180,7 +181,7 @@ func (d *dirNode) deleteMessage(ctx context.Context, name string) syscall.Errno 
 	if td == nil || !td.selectable || !ok {
 		return syscall.ENOENT
 	}
-	if f.id != emlFormat {
+	if f.Slot != emlFormat {
 		d.acct.m.log.Error("unlink " + quote(path) + ": a view goes with its message: delete the .eml")
 		return syscall.EPERM
 	}
@@ -229,10 +230,12 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 
 // Setattr on a directory of a writable account is accepted and changes
 // nothing (rsync -a and cp -a set times and modes of what they create).
-func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (d *dirNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if !d.acct.rw {
 		return syscall.EROFS
 	}
-	d.fill(ctx, &out.Attr)
+	if d.fill(&out.Attr) {
+		out.SetTimeout(attrTimeout)
+	}
 	return 0
 }

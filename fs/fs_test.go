@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
 func TestBuildTree(t *testing.T) {
@@ -47,9 +48,9 @@ func TestInodesStableAndDistinct(t *testing.T) {
 	}
 	for _, stem := range []string{"2024-03-01 143205 Invoice [k3m7x2qa]", "2024-03-01 143205 Invoice [k3m7x2qa-2]", "2024-03-01 143205 Invoice [aaaaaaaa]"} {
 		for link := uint64(0); link < 50; link++ {
-			for _, f := range allFormats {
-				add(fileIno("", stem, link, f.id), stem)
-				add(fileIno("work", stem, link, f.id), "work "+stem)
+			for _, f := range render.Formats {
+				add(fileIno("", stem, link, f.Slot), stem)
+				add(fileIno("work", stem, link, f.Slot), "work "+stem)
 			}
 		}
 	}
@@ -59,27 +60,53 @@ func TestInodesStableAndDistinct(t *testing.T) {
 	}
 	add(dirIno("", ""), "root")
 	add(dirIno("work", ""), "account work")
-	if fileIno("", "x [a]", 7, 2) != fileIno("", "x [a]", 7, 2) || dirIno("", "") != 1 {
-		t.Error("inode numbers are not deterministic")
+}
+
+// Inode numbers are what users' backups (rsync -H, borg, restic) and
+// open files remember across remounts: these values must never change.
+func TestInodeNumbersNeverChange(t *testing.T) {
+	for _, c := range []struct {
+		what      string
+		got, want uint64
+	}{
+		{"pdf of a message", fileIno("", "x [a]", 7, 2), 0xab00a091cea85369},
+		{"docx in account work", fileIno("work", "2024-03-01 143205 Invoice [k3m7x2qa]", 1, 5), 0xd21565e35a340a17},
+		{"INBOX", dirIno("", "INBOX"), 0x41c5c6eaa9e13dbb},
+		{"work's Archiv/2024", dirIno("work", "Archiv/2024"), 0x793400e9887adaec},
+		{"INBOX's flags file", flagsIno("", "INBOX"), 0x5a2f0b4e28cd360f},
+		{"the root", dirIno("", ""), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: inode %#x, was %#x", c.what, c.got, c.want)
+		}
+	}
+	// A message's number: 1, its format's slot, 60 bits of hash.
+	for _, f := range render.Formats {
+		if ino := fileIno("", "x [a]", 7, f.Slot); ino>>63 != 1 || int(ino>>60&7) != f.Slot || ino&(1<<60-1) != 0xab00a091cea85369&(1<<60-1) {
+			t.Errorf("%s: inode %#x does not follow the layout", f.Ext, ino)
+		}
+	}
+	if w := writeIno(); w>>60 != 0xf {
+		t.Errorf("written file's inode %#x: want slot 7, which no format uses", w)
 	}
 }
 
 func TestParseFormats(t *testing.T) {
 	got, err := parseFormats([]string{"eml", "pdf"})
-	if err != nil || len(got) != 2 || got[1].ext != "pdf" {
+	if err != nil || len(got) != 2 || got[1].Ext != "pdf" {
 		t.Errorf("parseFormats: %v %v", got, err)
 	}
-	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].id != 5 || (&fileNode{formatID: 5}).format().ext != "docx" {
+	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].Slot != 5 || (&fileNode{slot: 5}).ext() != "docx" {
 		t.Errorf("parseFormats docx: %v %v", got, err)
 	}
-	if got, err := parseFormats([]string{"msg"}); err != nil || got[0].id != 6 || (&fileNode{formatID: 6}).format().ext != "msg" {
+	if got, err := parseFormats([]string{"msg"}); err != nil || got[0].Slot != 6 || (&fileNode{slot: 6}).ext() != "msg" {
 		t.Errorf("parseFormats msg: %v %v", got, err)
 	}
 	if _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}
 	m := &account{formats: got}
-	if stem, f, ok := m.splitName("2024-01-01 000000 a.b [1].pdf"); !ok || stem != "2024-01-01 000000 a.b [1]" || f.ext != "pdf" {
+	if stem, f, ok := m.splitName("2024-01-01 000000 a.b [1].pdf"); !ok || stem != "2024-01-01 000000 a.b [1]" || f.Ext != "pdf" {
 		t.Errorf("splitName: %q %v %v", stem, f, ok)
 	}
 	if _, _, ok := m.splitName("x [1].txt"); ok {

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
 // Store is what the file system needs from the cache.
@@ -32,7 +34,7 @@ type Store interface {
 	// when its announced size is not to be trusted.
 	OpenBody(ctx context.Context, folder string, uidValidity, uid uint32) (*os.File, error)
 	BodySize(ctx context.Context, folder string, uidValidity, uid uint32) (int64, error)
-	// Views (html, pdf, txt, mht, docx, msg): KnownViewSize never renders; the others
+	// Views (render.Formats but eml): KnownViewSize never renders; the others
 	// render on first need.
 	KnownViewSize(folder string, uidValidity, uid uint32, format string) (int64, bool)
 	ViewSize(ctx context.Context, folder string, uidValidity, uid uint32, format string) (int64, error)
@@ -40,6 +42,9 @@ type Store interface {
 	OnChange(fn func(cache.Change))
 	// FlagsFile is the folder's flags file (cache.FlagsName) and its mtime.
 	FlagsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
+	// Newest is the date of the folder's newest message (a directory's
+	// mtime); known is false while it may change without a Change.
+	Newest(folder string) (newest time.Time, known bool)
 }
 
 // Args is everything the file system is configured with.
@@ -85,7 +90,7 @@ type Account struct {
 // entries and attributes may be kept long. A name that did not exist is
 // remembered briefly: a new message is announced with NotifyEntry anyway.
 //
-// The attribute timeout is set by each node rather than in fs.Options:
+// The attribute timeout is set by each node rather than in fusefs.Options:
 // go-fuse would turn a zero into the default, and zero is what a lookup of
 // a view not yet rendered must return (its size is not known until it is
 // rendered, so the kernel has to ask Getattr on the next stat).
@@ -98,7 +103,7 @@ const (
 // Mount is a mounted mailfs.
 type Mount struct {
 	server   *fuse.Server
-	root     *fs.Inode
+	root     *fusefs.Inode
 	log      *slog.Logger
 	uid, gid uint32
 	umask    *uint32 // Owner.Umask
@@ -107,6 +112,8 @@ type Mount struct {
 	rw       bool        // some account is writable (write.go)
 	noOpen   atomic.Bool // the kernel supports zero-message opens
 	fds      *fdCache    // open cache files, for reads without a handle
+	notes    *notifier   // kernel notifications, sent from their own goroutine
+	stop     func()      // ends the notifier and waits for it; idempotent
 }
 
 // account is one account's part of the tree.
@@ -114,12 +121,11 @@ type account struct {
 	m       *Mount
 	name    string // its directory; "" when shown at the root
 	store   Store
-	formats []format
+	formats []render.Format
 	rw      bool   // file operations change the server (write.go)
 	writer  Writer // store, when rw
 	del     bool   // rm and rmdir delete on the server (rw only)
 	tree    atomic.Pointer[tree]
-	events  chan cache.Change
 }
 
 // New mounts the accounts' folders at dir. It returns once the kernel
@@ -128,7 +134,7 @@ func New(dir string, args Args) (*Mount, error) {
 	if len(args.Accounts) == 0 {
 		return nil, fmt.Errorf("no account to mount")
 	}
-	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), umask: args.Owner.Umask, fds: newFDCache(64)}
+	m := &Mount{log: args.Log, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), umask: args.Owner.Umask, fds: newFDCache(64), notes: newNotifier()}
 	if args.Owner.UID != nil {
 		m.uid = *args.Owner.UID
 	}
@@ -141,7 +147,7 @@ func New(dir string, args Args) (*Mount, error) {
 		if err != nil {
 			return nil, err
 		}
-		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, events: make(chan cache.Change, 1024)}
+		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats}
 		if a.ReadWrite {
 			w, ok := a.Store.(Writer)
 			if !ok {
@@ -150,25 +156,20 @@ func New(dir string, args Args) (*Mount, error) {
 			acct.rw, acct.writer, acct.del, m.rw = true, w, a.AllowDelete, true
 		}
 		acct.tree.Store(buildTree(a.Store.Folders()))
-		a.Store.OnChange(func(ch cache.Change) {
-			// Notifications are sent from their own goroutine: the change
-			// may come from inside a FUSE request on the same directory,
-			// and the kernel holds that directory's lock until it returns.
-			acct.events <- ch
-		})
+		a.Store.OnChange(func(ch cache.Change) { m.notes.add(func() { acct.changed(ch) }) })
 		m.accounts = append(m.accounts, acct)
 	}
-	var root fs.InodeEmbedder = &rootNode{m: m}
+	var root fusefs.InodeEmbedder = &rootNode{m: m}
 	if m.single {
 		root = &dirNode{acct: m.accounts[0]}
 	}
 	et, nt := entryTimeout, negativeTimeout
-	opts := &fs.Options{
+	opts := &fusefs.Options{
 		EntryTimeout:    &et,
 		NegativeTimeout: &nt,
 		UID:             m.uid,
 		GID:             m.gid,
-		RootStableAttr:  &fs.StableAttr{Ino: dirIno("", ""), Mode: syscall.S_IFDIR},
+		RootStableAttr:  &fusefs.StableAttr{Ino: dirIno("", ""), Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
 			FsName:        "mailfs",
 			Name:          "mailfs",
@@ -183,7 +184,7 @@ func New(dir string, args Args) (*Mount, error) {
 	if m.rw {
 		opts.MountOptions.Options = []string{"default_permissions"}
 	}
-	server, err := fs.Mount(dir, root, opts)
+	server, err := fusefs.Mount(dir, root, opts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
@@ -191,20 +192,31 @@ func New(dir string, args Args) (*Mount, error) {
 	// Without OPEN the kernel sends no FLUSH either, and close is where
 	// a written message is appended: a writable mount does without.
 	m.noOpen.Store(!m.rw && server.KernelSettings().Flags64()&fuse.CAP_NO_OPEN_SUPPORT != 0)
-	for _, a := range m.accounts {
-		go a.notifyLoop()
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { m.notes.run(ctx) })
+	m.stop = sync.OnceFunc(func() {
+		cancel()
+		wg.Wait()
+	})
 	return m, nil
 }
 
-// Wait blocks until the file system is unmounted.
-func (m *Mount) Wait() { m.server.Wait() }
+// Wait blocks until the file system is unmounted (by Unmount, fusermount3
+// -u or umount) and every goroutine of the mount has ended.
+func (m *Mount) Wait() {
+	m.server.Wait()
+	m.stop()
+}
 
-// Unmount asks the kernel to unmount, retrying while the mount is busy.
+// Unmount asks the kernel to unmount, retrying while the mount is busy,
+// and returns once it is unmounted and every goroutine of the mount has
+// ended. Changes the store reports afterwards are dropped.
 func (m *Mount) Unmount() error {
 	var err error
 	for i := 0; i < 20; i++ {
 		if err = m.server.Unmount(); err == nil {
+			m.stop()
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -233,93 +245,33 @@ func (m *Mount) perm(dir, rw bool) uint32 {
 }
 
 // top is the account's top directory inode, if the kernel knows it.
-func (a *account) top() *fs.Inode {
+func (a *account) top() *fusefs.Inode {
 	if a.m.single {
 		return a.m.root
 	}
 	return a.m.root.GetChild(a.name)
 }
 
-// notifyLoop tells the kernel what changed on the server.
-func (a *account) notifyLoop() {
-	for ch := range a.events {
-		if ch.Folder == "" {
-			a.tree.Store(buildTree(a.store.Folders()))
-			if top := a.top(); top != nil {
-				top.NotifyContent(0, 0)
-			}
-			continue
-		}
-		dir := a.folderInode(ch.Folder)
-		if dir == nil {
-			continue // the kernel never looked at this folder
-		}
-		for _, msg := range ch.Removed {
-			for _, name := range a.fileNames(msg) {
-				if child := dir.GetChild(name); child != nil {
-					dir.NotifyDelete(name, child)
-				} else {
-					dir.NotifyEntry(name)
-				}
-			}
-		}
-		for _, msg := range ch.Added {
-			for _, name := range a.fileNames(msg) {
-				dir.NotifyEntry(name)
-			}
-		}
-		a.relinked(ch)
-		for _, msg := range append(ch.Resized, ch.Rebound...) {
-			for _, name := range a.fileNames(msg) {
-				if child := dir.GetChild(name); child != nil {
-					child.NotifyContent(0, 0)
-				}
-			}
-		}
-		if child := dir.GetChild(cache.FlagsName); child != nil {
-			child.NotifyContent(0, 0)
-		}
-		dir.NotifyContent(0, 0)
-	}
-}
-
-// relinked tells the kernel about the files of other folders that gained
-// or lost a hard link with ch (the same message added to or expunged from
-// ch.Folder): their st_nlink changed, and a file read before this folder's
-// copy was linked drops its pages, so that the next read verifies the
-// copies first (cache.VerifyLinks).
-func (a *account) relinked(ch cache.Change) {
-	for _, msg := range append(ch.Added[:len(ch.Added):len(ch.Added)], ch.Removed...) {
-		for _, h := range a.store.Holders(msg.Stem, msg.Link) {
-			if h == ch.Folder {
-				continue
-			}
-			dir := a.folderInode(h)
-			if dir == nil {
-				continue
-			}
-			for _, name := range a.fileNames(msg) {
-				if child := dir.GetChild(name); child != nil {
-					child.NotifyContent(0, 0)
-				}
-			}
-		}
-	}
-}
-
 // folderInode finds the directory inode the kernel knows for a folder.
-func (a *account) folderInode(folder string) *fs.Inode {
-	t := a.tree.Load()
-	for path, d := range t.dirs {
-		if d.folder == folder {
-			return a.dirInode(path)
-		}
+func (a *account) folderInode(folder string) *fusefs.Inode {
+	if path, ok := a.folderPath(folder); ok {
+		return a.dirInode(path)
 	}
 	return nil
 }
 
+// folderPath finds where a folder is shown.
+func (a *account) folderPath(folder string) (string, bool) {
+	for path, d := range a.tree.Load().dirs {
+		if d.folder == folder {
+			return path, true
+		}
+	}
+	return "", false
+}
+
 // dirInode finds the directory inode the kernel knows at path, if any.
-func (a *account) dirInode(path string) *fs.Inode {
+func (a *account) dirInode(path string) *fusefs.Inode {
 	n := a.top()
 	for _, name := range splitPath(path) {
 		if n == nil {

@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
@@ -16,7 +16,7 @@ import (
 // nothing on the server (the truncate before an overwrite, and the times
 // and mode cp -a and rsync set); on a handle that overwrites the file it
 // sets what is written. Elsewhere it fails with EROFS.
-func (f *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (f *fileNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if !f.acct.rw {
 		return syscall.EROFS
 	}
@@ -44,17 +44,17 @@ type overwrite struct {
 	done  bool
 }
 
-var _ = (fs.FileWriter)((*overwrite)(nil))
+var _ = (fusefs.FileWriter)((*overwrite)(nil))
 
 // openWrite opens a message file for overwriting. The data starts empty
 // (tools truncate first), and bypasses the kernel's page cache, which
 // holds the server's bytes.
-func (f *fileNode) openWrite() (fs.FileHandle, uint32, syscall.Errno) {
+func (f *fileNode) openWrite() (fusefs.FileHandle, uint32, syscall.Errno) {
 	if !f.acct.rw {
 		return nil, 0, syscall.EROFS
 	}
 	h := &overwrite{f: f, mtime: time.Now(), dirty: true}
-	if f.formatID == emlFormat {
+	if f.slot == emlFormat {
 		st, err := f.acct.writer.Stage()
 		if err != nil {
 			return nil, 0, errno(f.acct.m.log, "open", f.path(), err)
@@ -110,7 +110,7 @@ func (h *overwrite) flush(ctx context.Context) syscall.Errno {
 		return 0
 	}
 	err := h.f.acct.writer.Commit(uninterrupted(ctx), h.f.folder, h.f.stem, st, h.mtime)
-	go h.f.NotifyContent(0, 0) // the kernel may have kept written pages
+	h.f.acct.m.notes.add(func() { h.f.NotifyContent(0, 0) }) // the kernel may have kept written pages
 	if err != nil {
 		return writeErrno(h.f.acct.m.log, "append", h.f.path(), err)
 	}

@@ -3,51 +3,66 @@ package fs
 import (
 	"context"
 	"syscall"
+	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // rootNode is the root of a mount with several accounts: one directory
 // per account.
 type rootNode struct {
-	fs.Inode
+	fusefs.Inode
 	m *Mount
 }
 
 var (
-	_ = (fs.NodeLookuper)((*rootNode)(nil))
-	_ = (fs.NodeReaddirer)((*rootNode)(nil))
-	_ = (fs.NodeGetattrer)((*rootNode)(nil))
-	_ = (fs.NodeStatfser)((*rootNode)(nil))
+	_ = (fusefs.NodeLookuper)((*rootNode)(nil))
+	_ = (fusefs.NodeReaddirer)((*rootNode)(nil))
+	_ = (fusefs.NodeGetattrer)((*rootNode)(nil))
+	_ = (fusefs.NodeStatfser)((*rootNode)(nil))
 )
 
-func (r *rootNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+func (r *rootNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	for _, a := range r.m.accounts {
 		if a.name == name {
 			n := &dirNode{acct: a}
-			n.fill(ctx, &out.Attr)
-			out.SetAttrTimeout(attrTimeout)
-			return r.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(a.name, "")}), 0
+			if n.fill(&out.Attr) {
+				out.SetAttrTimeout(attrTimeout)
+			}
+			return r.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(a.name, "")}), 0
 		}
 	}
 	return nil, syscall.ENOENT
 }
 
-func (r *rootNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+func (r *rootNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
 	var entries []fuse.DirEntry
 	for _, a := range r.m.accounts {
 		entries = append(entries, fuse.DirEntry{Name: a.name, Mode: syscall.S_IFDIR, Ino: dirIno(a.name, "")})
 	}
-	return fs.NewListDirStream(entries), 0
+	return fusefs.NewListDirStream(entries), 0
 }
 
-func (r *rootNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (r *rootNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = syscall.S_IFDIR | r.m.perm(true, false)
 	out.Ino = dirIno("", "")
 	out.Nlink = 2
 	out.Owner = fuse.Owner{Uid: r.m.uid, Gid: r.m.gid}
-	out.SetTimeout(attrTimeout)
+	// Its times are those of the newest message of all accounts.
+	var newest time.Time
+	known := true
+	for _, a := range r.m.accounts {
+		t, ok := a.newest("")
+		if t.After(newest) {
+			newest = t
+		}
+		known = known && ok
+	}
+	setTimes(&out.Attr, newest)
+	if known {
+		out.SetTimeout(attrTimeout)
+	}
 	return 0
 }
 

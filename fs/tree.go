@@ -17,6 +17,7 @@ type treeDir struct {
 	folder     string   // server name of the mailbox shown here, "" if none
 	selectable bool     // the mailbox holds messages
 	subdirs    []string // names of child directories, sorted
+	below      []string // server names of the mailboxes shown here and below (dirNode.fill)
 }
 
 func buildTree(folders []cache.FolderInfo) *tree {
@@ -27,6 +28,7 @@ func buildTree(folders []cache.FolderInfo) *tree {
 			parts = strings.Split(f.Name, string(f.Delim))
 		}
 		path := ""
+		levels := []*treeDir{t.dirs[""]}
 		for _, p := range parts {
 			name := cache.FolderComponent(p)
 			child := join(path, name)
@@ -36,9 +38,15 @@ func buildTree(folders []cache.FolderInfo) *tree {
 				parent.subdirs = append(parent.subdirs, name)
 			}
 			path = child
+			levels = append(levels, t.dirs[child])
 		}
 		d := t.dirs[path]
 		d.folder, d.selectable = f.Name, !f.NoSelect
+		if d.selectable {
+			for _, l := range levels {
+				l.below = append(l.below, f.Name)
+			}
+		}
 	}
 	for _, d := range t.dirs {
 		sort.Strings(d.subdirs)

@@ -11,10 +11,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hanwen/go-fuse/v2/fs"
+	fusefs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"mailfs/cache"
+	"mailfs/render"
 )
 
 // A writable account (Account.ReadWrite) maps file operations to what a
@@ -91,8 +92,8 @@ func classify(name string) (writeKind, bool) {
 // isViewName tells whether name ends in the extension of a view (any
 // format but eml).
 func isViewName(name string) bool {
-	for _, f := range allFormats {
-		if f.id != emlFormat && strings.HasSuffix(name, "."+f.ext) {
+	for _, f := range render.Formats {
+		if f.Slot != emlFormat && strings.HasSuffix(name, "."+f.Ext) {
 			return true
 		}
 	}
@@ -107,7 +108,7 @@ func writeIno() uint64 { return 1<<63 | 7<<60 | writeInos.Add(1)&(1<<60-1) }
 
 // writeNode is a file being written into a folder.
 type writeNode struct {
-	fs.Inode
+	fusefs.Inode
 	acct *account
 
 	mu      sync.Mutex // guards the rest, held across a commit
@@ -124,22 +125,22 @@ type writeNode struct {
 }
 
 var (
-	_ = (fs.NodeCreater)((*dirNode)(nil))
-	_ = (fs.NodeMkdirer)((*dirNode)(nil))
-	_ = (fs.NodeUnlinker)((*dirNode)(nil))
-	_ = (fs.NodeRmdirer)((*dirNode)(nil))
-	_ = (fs.NodeRenamer)((*dirNode)(nil))
-	_ = (fs.NodeSetattrer)((*dirNode)(nil))
-	_ = (fs.NodeSetattrer)((*fileNode)(nil))
+	_ = (fusefs.NodeCreater)((*dirNode)(nil))
+	_ = (fusefs.NodeMkdirer)((*dirNode)(nil))
+	_ = (fusefs.NodeUnlinker)((*dirNode)(nil))
+	_ = (fusefs.NodeRmdirer)((*dirNode)(nil))
+	_ = (fusefs.NodeRenamer)((*dirNode)(nil))
+	_ = (fusefs.NodeSetattrer)((*dirNode)(nil))
+	_ = (fusefs.NodeSetattrer)((*fileNode)(nil))
 
-	_ = (fs.NodeGetattrer)((*writeNode)(nil))
-	_ = (fs.NodeSetattrer)((*writeNode)(nil))
-	_ = (fs.NodeOpener)((*writeNode)(nil))
-	_ = (fs.NodeReader)((*writeNode)(nil))
-	_ = (fs.NodeWriter)((*writeNode)(nil))
-	_ = (fs.NodeFlusher)((*writeNode)(nil))
-	_ = (fs.NodeReleaser)((*writeNode)(nil))
-	_ = (fs.NodeOnForgetter)((*writeNode)(nil))
+	_ = (fusefs.NodeGetattrer)((*writeNode)(nil))
+	_ = (fusefs.NodeSetattrer)((*writeNode)(nil))
+	_ = (fusefs.NodeOpener)((*writeNode)(nil))
+	_ = (fusefs.NodeReader)((*writeNode)(nil))
+	_ = (fusefs.NodeWriter)((*writeNode)(nil))
+	_ = (fusefs.NodeFlusher)((*writeNode)(nil))
+	_ = (fusefs.NodeReleaser)((*writeNode)(nil))
+	_ = (fusefs.NodeOnForgetter)((*writeNode)(nil))
 )
 
 // writeHandle is an open written file; its state is on the node.
@@ -182,7 +183,7 @@ func (d *dirNode) written(name string) *writeNode {
 
 // lookupWritten finds a file still being written (the kernel may have
 // forgotten its name before the tool renames it).
-func (d *dirNode) lookupWritten(name string, out *fuse.EntryOut) *fs.Inode {
+func (d *dirNode) lookupWritten(name string, out *fuse.EntryOut) *fusefs.Inode {
 	w := d.written(name)
 	if w == nil {
 		return nil
@@ -196,7 +197,7 @@ func (d *dirNode) lookupWritten(name string, out *fuse.EntryOut) *fs.Inode {
 	return w.EmbeddedInode()
 }
 
-func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fusefs.Inode, fusefs.FileHandle, uint32, syscall.Errno) {
 	td, en := d.writable("create", name)
 	if en != 0 {
 		return nil, nil, 0, en
@@ -216,7 +217,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 		w.st = st
 	}
 	w.fill(&out.Attr)
-	return d.NewInode(ctx, w, fs.StableAttr{Mode: syscall.S_IFREG, Ino: writeIno()}), &writeHandle{}, 0, 0
+	return d.NewInode(ctx, w, fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: writeIno()}), &writeHandle{}, 0, 0
 }
 
 func (w *writeNode) fill(a *fuse.Attr) {
@@ -231,7 +232,7 @@ func (w *writeNode) fill(a *fuse.Attr) {
 
 func (w *writeNode) path() string { return w.Path(nil) }
 
-func (w *writeNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (w *writeNode) Getattr(ctx context.Context, fh fusefs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.fill(&out.Attr)
@@ -240,7 +241,7 @@ func (w *writeNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Att
 
 // Setattr takes the size (truncate) and the mtime (the INTERNALDATE to
 // be); mode, owner and atime are accepted and not sent anywhere.
-func (w *writeNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+func (w *writeNode) Setattr(ctx context.Context, fh fusefs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if size, ok := in.GetSize(); ok {
@@ -266,7 +267,7 @@ func (w *writeNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetA
 
 // Open opens the file again while it is being written (a committed file
 // is no longer here: its message shows under its own name).
-func (w *writeNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+func (w *writeNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle, uint32, syscall.Errno) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
@@ -284,7 +285,7 @@ func (w *writeNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint
 	return &writeHandle{}, 0, 0
 }
 
-func (w *writeNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+func (w *writeNode) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.st == nil || off >= w.size {
@@ -297,7 +298,7 @@ func (w *writeNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off
 	return fuse.ReadResultData(dest[:n]), 0
 }
 
-func (w *writeNode) Write(ctx context.Context, fh fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
+func (w *writeNode) Write(ctx context.Context, fh fusefs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
@@ -314,7 +315,7 @@ func (w *writeNode) Write(ctx context.Context, fh fs.FileHandle, data []byte, of
 
 // Flush commits a message at the close of its last open handle; its
 // error is what close returns.
-func (w *writeNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (w *writeNode) Flush(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.flushed = true
@@ -334,7 +335,7 @@ func (w *writeNode) Flush(ctx context.Context, fh fs.FileHandle) syscall.Errno {
 // Release commits a message whose last close found another handle open
 // (RELEASE comes after the close returned: a closed one may still have
 // counted). Its errors can only be logged; the data is kept as always.
-func (w *writeNode) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+func (w *writeNode) Release(ctx context.Context, fh fusefs.FileHandle) syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.opens--
@@ -369,7 +370,7 @@ func (w *writeNode) dropLocked() {
 // forget the name it was written under (in dir): what the server holds
 // shows under the cache's names. The notification is sent from its own
 // goroutine, as the kernel holds the directory until this request ends.
-func (w *writeNode) commitLocked(ctx context.Context, dir *fs.Inode, name string) syscall.Errno {
+func (w *writeNode) commitLocked(ctx context.Context, dir *fusefs.Inode, name string) syscall.Errno {
 	st := w.st
 	w.st, w.done, w.dirty = nil, true, false
 	path := w.path()
@@ -385,7 +386,7 @@ func (w *writeNode) commitLocked(ctx context.Context, dir *fs.Inode, name string
 		err = w.acct.writer.Commit(uninterrupted(ctx), w.folder, strings.TrimSuffix(name, ".eml"), st, w.mtime)
 	}
 	if dir != nil {
-		go dir.NotifyEntry(name)
+		w.acct.m.notes.add(func() { dir.NotifyEntry(name) })
 	}
 	if err != nil {
 		return writeErrno(w.acct.m.log, "append", path, err)
@@ -424,7 +425,7 @@ func writeErrno(log *slog.Logger, op, path string, err error) syscall.Errno {
 // Rename decides a temporary file: renamed to NAME.eml it is appended (if
 // closed, else at its close), to a view's name dropped. Messages and
 // folders the server holds are moved (see move).
-func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+func (d *dirNode) Rename(ctx context.Context, name string, newParent fusefs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	if !d.acct.rw {
 		return syscall.EROFS
 	}

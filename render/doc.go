@@ -10,6 +10,15 @@
 // text, so an error means only that the writer failed (or, for PDF, an
 // internal failure even of the fallback).
 //
+// # Formats
+//
+// formats.go is the one list of the ways a message is shown (Formats):
+// each format's extension, its slot (a stable number, part of inode
+// numbers: never renumbered), its renderer, whether it depends on the
+// system's fonts, and a line for usage texts. The file system, the cache
+// and the command line read it, so a new view is one entry plus its
+// renderer.
+//
 // # What it does not do
 //
 // It does not fetch anything: remote images, style sheets and fonts in HTML

@@ -36,6 +36,7 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"mailfs/imapsrc"
+	"mailfs/render"
 )
 
 // Config is a loaded, checked config file. Account values already carry
@@ -109,7 +110,7 @@ func (a Account) flagWords(msg string) string {
 // Defaults of the top-level keys.
 var (
 	defaultFormats = []string{"eml"}
-	knownFormats   = []string{"eml", "html", "pdf", "txt", "mht", "docx", "msg"}
+	knownFormats   = render.FormatNames()
 	logLevels      = []string{"error", "warn", "info", "debug"}
 )
 

@@ -233,7 +233,7 @@ func serve(f mountFlags, owner fs.Owner, accts []Account, single bool, mountpoin
 		}
 	}()
 	m.Wait()
-	cancel() // stop syncs and IDLE before the connections close
+	cancel() // stop syncs and IDLE; o.close waits for them (cache.Close) before the connections close
 	log.Info("unmounted", "mountpoint", mountpoint)
 	return nil
 }
