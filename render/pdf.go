@@ -90,7 +90,8 @@ type pdfDoc struct {
 	curLines string // fpdf's "U" and "S" styles
 	curColor [3]int
 	imgs     map[*attachment]pdfImage
-	date     time.Time // of the document: the message's Date
+	shown    map[*attachment]bool // images drawn on the pages
+	date     time.Time            // of the document: the message's Date
 	// The embedded files: the .eml, then every attachment and attached
 	// message, and the names under which the pages show them.
 	files    []pdfFile
@@ -107,7 +108,7 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	reg, bold := bundled()
 	f := fpdf.New("P", "mm", "A4", "")
 	d := &pdfDoc{f: f, opt: opt, reg: reg, bold: bold, added: map[*face]bool{},
-		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}}
+		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}, shown: map[*attachment]bool{}}
 	// Fixed dates: the message date, or a constant, never the clock. The
 	// archival pass writes the metadata itself (pdfa.go).
 	d.date = m.hdr.date

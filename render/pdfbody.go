@@ -196,6 +196,26 @@ func (d *pdfDoc) attachmentList(atts []*attachment) {
 		}
 		d.para([]span{{text: name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
 	}
+	// Then the pictures among them, as a mail client shows them below a
+	// message: those the body did not show already, each under its name.
+	for _, a := range atts {
+		if !strings.HasPrefix(a.ctype, "image/") || imageType(a.data) == "" || d.shown[a] {
+			continue
+		}
+		im := d.registerImage(a)
+		w, h := d.imageSize(im, d.left)
+		if !im.ok || w < 1 || h < 1 {
+			continue
+		}
+		d.skip(3)
+		d.need(4.5 + h) // the name stays with its picture
+		name := d.attNames[a]
+		if name == "" {
+			name = a.name
+		}
+		d.para([]span{{text: name}}, textStyle{size: 8.5, lineH: 4.5, color: grayText}, d.left, 0)
+		d.image(a, d.left)
+	}
 }
 
 type pdfImage struct {
@@ -213,20 +233,28 @@ func (d *pdfDoc) image(a *attachment, x float64) {
 		d.para([]span{{text: "[image: " + a.name + "]"}}, textStyle{size: 9, lineH: 4.5, color: grayText}, x, 0)
 		return
 	}
-	w, h := float64(im.w)*25.4/96, float64(im.h)*25.4/96
+	w, h := d.imageSize(im, x)
+	if w < 1 || h < 1 {
+		return // spacers and tracking pixels
+	}
+	d.shown[a] = true
+	d.need(h)
+	d.drawBars(h + 2)
+	d.f.ImageOptions(im.name, x, d.y, w, h, false, fpdf.ImageOptions{}, 0, "")
+	d.y += h + 2
+}
+
+// imageSize is the size in mm of an image drawn at x: 96 dpi, scaled down
+// to fit the column and the page.
+func (d *pdfDoc) imageSize(im pdfImage, x float64) (w, h float64) {
+	w, h = float64(im.w)*25.4/96, float64(im.h)*25.4/96
 	if maxW := d.right - x; w > maxW {
 		w, h = maxW, h*maxW/w
 	}
 	if maxH := pageH - marginT - marginB - 8; h > maxH {
 		w, h = w*maxH/h, maxH
 	}
-	if w < 1 || h < 1 {
-		return // spacers and tracking pixels
-	}
-	d.need(h)
-	d.drawBars(h + 2)
-	d.f.ImageOptions(im.name, x, d.y, w, h, false, fpdf.ImageOptions{}, 0, "")
-	d.y += h + 2
+	return w, h
 }
 
 func (d *pdfDoc) registerImage(a *attachment) pdfImage {
