@@ -273,7 +273,7 @@ func lines(ws []word, width float64) [][]word {
 // para lays out and draws one paragraph at the current position, from x0
 // (the first line may start further right, at x0+first) to the right edge.
 func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
-	x0 = min(x0, d.right-minColumn) // deep nesting must not squeeze text to nothing
+	x0 = min(x0, max(d.right-minColumn, d.left)) // deep nesting must not squeeze text to nothing
 	ws, rtl := d.words(spans, st)
 	width := d.right - x0
 	ls := lines(ws, width)

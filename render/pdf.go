@@ -217,10 +217,16 @@ func walkMessages(ns []node, fn func(*message)) {
 	}
 }
 
+// newPage goes on to the next page: a new one, or the next of those a
+// table row's earlier cell flowed onto (pdftable.go).
 func (d *pdfDoc) newPage() {
-	d.f.AddPage()
+	if n := d.f.PageNo(); n < d.f.PageCount() {
+		d.toPage(n + 1)
+	} else {
+		d.f.AddPage()
+		d.curFace, d.curColor = nil, [3]int{-1, -1, -1}
+	}
 	d.y = marginT
-	d.curFace, d.curColor = nil, [3]int{-1, -1, -1}
 }
 
 // need starts a new page unless h mm fit below the current position.

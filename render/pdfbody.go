@@ -32,7 +32,7 @@ func (d *pdfDoc) message(m *message) {
 		case nText, nRaw:
 			d.blocks(textBlocks(n.text))
 		case nHTML:
-			d.blocks(htmlBlocks(n.text, m))
+			d.blocks(htmlTableBlocks(n.text, m))
 		case nNote:
 			d.note(n.text)
 		case nImage:
@@ -114,10 +114,7 @@ func (d *pdfDoc) blocks(bs []block) {
 			d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: x + 1, color: barGray})
 			x += 4.5
 		}
-		st := bodyStyle
-		if b.quote > 0 {
-			st.color = quoteColor
-		}
+		st := blockStyle(b)
 		switch b.kind {
 		case bRule:
 			d.need(3)
@@ -127,9 +124,9 @@ func (d *pdfDoc) blocks(bs []block) {
 			d.skip(3)
 		case bImage:
 			d.image(b.img, x)
+		case bTable:
+			d.table(b, x)
 		case bHeading:
-			st.size, st.bold = headingSize[min(max(b.level, 1), 6)], true
-			st.lineH = st.size * 0.5
 			d.skip(1.5)
 			d.para(b.spans, st, x, 0)
 		default:
@@ -149,6 +146,19 @@ func (d *pdfDoc) blocks(bs []block) {
 			d.skip(2.5)
 		}
 	}
+}
+
+// blockStyle is the text style of a block's paragraphs.
+func blockStyle(b block) textStyle {
+	st := bodyStyle
+	if b.quote > 0 {
+		st.color = quoteColor
+	}
+	if b.kind == bHeading {
+		st.size, st.bold = headingSize[min(max(b.level, 1), 6)], true
+		st.lineH = st.size * 0.5
+	}
+	return st
 }
 
 func (d *pdfDoc) note(text string) {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"image"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,5 +67,92 @@ func TestHTMLContentLocation(t *testing.T) {
 	page := string(render(t, "html", readCorpus(t)["image-attachments.eml"], Options{}))
 	if !strings.Contains(page, "data:image/png;base64,") {
 		t.Error("the logo referred to by Content-Location is not shown in the HTML view")
+	}
+}
+
+// vLine reports whether a vertical line is drawn at some pixel column
+// between x0 and x1 (points) over the whole height from y0 to y1.
+func vLine(img image.Image, x0, x1, y0, y1 float64) bool {
+	for x := int(x0 * ppmScale); x <= int(x1*ppmScale); x++ {
+		all := true
+		for y := int(y0 * ppmScale); y <= int(y1*ppmScale); y++ {
+			if g, _, _, _ := img.At(x, y).RGBA(); g > 0xE800 {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// HTML tables are laid out as tables: a newsletter's two columns side by
+// side (without lines, as the message has none), a bordered data table
+// in columns with its borders, its cells wrapping; nothing is flattened
+// to "a | b".
+func TestPDFTables(t *testing.T) {
+	f := renderRaw(t, "columns", readCorpus(t)["newsletter-columns.eml"])
+	txt := run(t, "pdftotext", f, "-")
+	if strings.Contains(txt, " | ") {
+		t.Errorf("table flattened:\n%s", txt)
+	}
+	ws := wordBoxes(t, f)
+	garden, kitchen := findWord(t, ws, "Garden"), findWord(t, ws, "Kitchen")
+	if abs(garden.yMin-kitchen.yMin) > 1 || kitchen.xMin < garden.xMax+100 {
+		t.Errorf("the two columns are not side by side: Garden %+v, Kitchen %+v", garden, kitchen)
+	}
+	// Both columns wrap within their half of the page.
+	shed, cream := findWord(t, ws, "shed."), findWord(t, ws, "cream.")
+	if shed.xMax > kitchen.xMin || cream.xMin < kitchen.xMin-1 || shed.yMin <= garden.yMin+20 {
+		t.Errorf("columns do not wrap in place: shed. %+v, cream. %+v", shed, cream)
+	}
+	img := pagePixels(t, f)
+	if vLine(img, garden.xMax+2, kitchen.xMin-2, kitchen.yMin, shed.yMax) {
+		t.Error("a line is drawn between the newsletter's columns, which have no border")
+	}
+	// The order list: Item | Qty | Price columns, bordered; the long item
+	// wraps... or not, but stays left of the Qty column.
+	item, qty, price := findWord(t, ws, "Item"), findWord(t, ws, "Qty"), findWord(t, ws, "Price")
+	wild, garlic := findWord(t, ws, "Wild"), findWord(t, ws, "2.50")
+	if abs(item.yMin-qty.yMin) > 1 || abs(qty.yMin-price.yMin) > 1 || qty.xMin < item.xMax+50 || garlic.xMin < qty.xMax {
+		t.Errorf("the order list is not in columns: Item %+v Qty %+v Price %+v 2.50 %+v", item, qty, price, garlic)
+	}
+	if !vLine(img, qty.xMin-5, qty.xMin-0.2, wild.yMin, wild.yMax) || !vLine(img, price.xMin-5, price.xMin-0.2, wild.yMin, wild.yMax) {
+		t.Error("no cell borders in the bordered table")
+	}
+}
+
+// A table row taller than a page: each column flows over the pages,
+// side by side, and every page has its one page number.
+func TestPDFTallRow(t *testing.T) {
+	left := strings.Repeat("<p>Left column text that goes on and on, paragraph after paragraph.</p>", 120)
+	right := strings.Repeat("<p>Right column words beside it.</p>", 90)
+	raw := []byte("From: a@example.com\r\nSubject: Tall row\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		"<table><tr><td>" + left + "</td><td>" + right + "</td></tr></table><p>After the table.</p>")
+	f := renderRaw(t, "tall", raw)
+	pages := 0
+	for _, l := range strings.Split(run(t, "pdfinfo", f), "\n") {
+		if fs := strings.Fields(l); len(fs) == 2 && fs[0] == "Pages:" {
+			pages, _ = strconv.Atoi(fs[1])
+		}
+	}
+	if pages < 3 {
+		t.Fatalf("%d pages, want at least 3", pages)
+	}
+	p2 := run(t, "pdftotext", "-layout", "-f", "2", "-l", "2", f, "-")
+	if !strings.Contains(p2, "Left column") || !strings.Contains(p2, "Right column") {
+		t.Errorf("page 2 does not hold both columns:\n%s", p2)
+	}
+	last := run(t, "pdftotext", "-f", strconv.Itoa(pages), "-l", strconv.Itoa(pages), f, "-")
+	if !strings.Contains(last, "After the table.") || strings.Contains(last, "Right column") {
+		t.Errorf("the text after the table is not below the row on the last page:\n%s", last)
+	}
+	for p := 1; p <= pages; p++ {
+		txt := strings.Fields(run(t, "pdftotext", "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), f, "-"))
+		if n := strconv.Itoa(p); len(txt) == 0 || txt[len(txt)-1] != n {
+			t.Errorf("page %d does not end with its number", p)
+		}
 	}
 }

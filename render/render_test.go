@@ -55,6 +55,7 @@ var corpus = map[string]corpusCase{
 	"images-cmyk-alpha.eml":     {"Proofs in CMYK and with transparency", "two logos with transparency", 0, nil},
 	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
 	"plain-table.eml":           {"April numbers in a plain text table", "here are the numbers for April", 0, nil},
+	"newsletter-columns.eml":    {"Neighbourhood Letter, April", "community garden opens its gates", 0, nil},
 	"image-attachments.eml":     {"Pictures from the excursion", "three pictures from the excursion", 0, []string{"red.png", "lake.jpg", "green.gif"}},
 }
 
