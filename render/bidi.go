@@ -51,6 +51,27 @@ var arabicForms = map[rune][]rune{
 // final form is the next code point.
 var lamAlef = map[rune]rune{0x0622: 0xFEF5, 0x0623: 0xFEF7, 0x0625: 0xFEF9, 0x0627: 0xFEFB}
 
+// arabicLetters maps each presentation form of arabicForms and lamAlef
+// back to the letters it shows, for the PDF's text layer.
+var arabicLetters = func() map[rune]string {
+	m := map[rune]string{}
+	for r, forms := range arabicForms {
+		for _, f := range forms {
+			if f != r && f >= 0xFB50 {
+				m[f] = string(r)
+			}
+		}
+	}
+	// A ligature's letters are given in the order they are drawn in, as
+	// all glyphs of the page are (visual order, alef left of lam): text
+	// extractors (poppler, pdf.js) turn right-to-left text into logical
+	// order by reversing it, and would otherwise make "la" of "lam alef".
+	for alef, lig := range lamAlef {
+		m[lig], m[lig+1] = string([]rune{alef, 0x0644}), string([]rune{alef, 0x0644})
+	}
+	return m
+}()
+
 // shapeArabic replaces Arabic letters by their contextual presentation
 // forms. ok(r) tells whether a form can be drawn; when not, the letter is
 // left as it is.

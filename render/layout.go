@@ -323,7 +323,11 @@ func (d *pdfDoc) drawLine(l []word, spans []span, st textStyle, x float64) {
 				flush()
 				rf, rspan = c.face, c.span
 			}
-			run.WriteRune(c.r)
+			code := c.face.code(c.r)
+			if code != c.r || arabicLetters[c.r] != "" {
+				d.textOf(c.face, code, c.r)
+			}
+			run.WriteRune(code)
 			rw += c.w
 		}
 	}

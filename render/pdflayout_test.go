@@ -156,3 +156,41 @@ func TestPDFTallRow(t *testing.T) {
 		}
 	}
 }
+
+// emojiFont is the path of the monochrome emoji font SystemFonts uses.
+func emojiFont(t *testing.T) {
+	t.Helper()
+	if !fontFor(systemFonts(), '😀') {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no emoji font: fonts-symbola is required in CI")
+		}
+		t.Skip("no emoji font installed (fonts-symbola or fonts-noto-core)")
+	}
+}
+
+// Emoji and other characters above U+FFFF are drawn with the system's
+// emoji font and are themselves in the text layer and the title: no box,
+// no U+FFFD, no Private Use Area code.
+func TestPDFEmoji(t *testing.T) {
+	emojiFont(t)
+	f := renderRaw(t, "emoji", readCorpus(t)["emoji.eml"])
+	fonts := run(t, "pdffonts", f)
+	if !strings.Contains(fonts, "+Symbola") && !strings.Contains(fonts, "+NotoSansSymbols2") {
+		t.Errorf("no emoji font embedded:\n%s", fonts)
+	}
+	txt := run(t, "pdftotext", f, "-")
+	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Eve 🌟"} {
+		if !strings.Contains(txt, s) {
+			t.Errorf("text layer lacks %q:\n%s", s, txt)
+		}
+	}
+	if strings.ContainsAny(txt, "\ufffd") || strings.ContainsFunc(txt, func(r rune) bool { return r >= puaFirst && r <= puaLast }) {
+		t.Errorf("replacement or private characters in the text layer:\n%s", txt)
+	}
+	if n := strings.Count(txt, string(tofu)); n > 1 { // the Gothic letter has no font here
+		t.Errorf("%d boxes drawn:\n%s", n, txt)
+	}
+	if info := run(t, "pdfinfo", f); !strings.Contains(info, "Party tonight 🎉🍕 at 8") {
+		t.Errorf("title:\n%s", info)
+	}
+}
