@@ -194,3 +194,33 @@ func TestPDFEmoji(t *testing.T) {
 		t.Errorf("title:\n%s", info)
 	}
 }
+
+// Mixed-direction lines are drawn in the order of the Unicode bidi
+// algorithm, and Arabic is in the text layer as its letters in logical
+// order (lam-alef ligature included), not as presentation forms.
+func TestPDFBidi(t *testing.T) {
+	if !fontFor(systemFonts(), 'ع') || !fontFor(systemFonts(), 'ש') {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Hebrew or Arabic font: fonts-dejavu-core is required in CI")
+		}
+		t.Skip("no Hebrew or Arabic font installed")
+	}
+	f := renderRaw(t, "bidi", readCorpus(t)["bidi-mixed.eml"])
+	txt := run(t, "pdftotext", f, "-")
+	for _, s := range []string{"السلام عليكم", "لا شكرا", "تم تأكيد حجزك في فندق", "שלום עולם", "הפגישה נדחתה ליום ראשון"} {
+		if !strings.Contains(txt, s) {
+			t.Errorf("text layer lacks %q:\n%s", s, txt)
+		}
+	}
+	if strings.ContainsFunc(txt, func(r rune) bool { return r >= 0xFB50 && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF }) {
+		t.Errorf("presentation forms in the text layer:\n%s", txt)
+	}
+	// "Hebrew: שלום עולם 123 and": the number belongs to the Hebrew run
+	// (UAX #9 W7, I1) and is drawn at its left end; שלום, the first
+	// Hebrew word, rightmost. poppler gives RTL words in drawing order.
+	ws := wordBoxes(t, f)
+	shalom, olam, n := findWord(t, ws, "םולש"), findWord(t, ws, "םלוע"), findWord(t, ws, "123")
+	if !(n.xMax < olam.xMin && olam.xMax < shalom.xMin) {
+		t.Errorf("Hebrew line drawn out of bidi order: 123 %+v, עולם %+v, שלום %+v", n, olam, shalom)
+	}
+}
