@@ -198,3 +198,15 @@ func BenchmarkLongPDF(b *testing.B) {
 	raw = bytes.Replace(raw, []byte("--==rel==\r\nContent-Type: image/png"), []byte("--==rel==\r\nContent-Type: text/html; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n"+body+"\r\n--==rel==\r\nContent-Type: image/png"), 1)
 	benchOne(b, raw, func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
 }
+
+// BenchmarkEmojiPDF is the emoji message with the system fonts: the
+// emoji font (Symbola, 3 MB) is parsed and subset by fpdf per document.
+func BenchmarkEmojiPDF(b *testing.B) {
+	opt := Options{ExtraFonts: SystemFonts()}
+	benchOne(b, readCorpus(b)["emoji.eml"], func(raw []byte) error { return PDF(raw, io.Discard, opt) })
+}
+
+// BenchmarkColumnsPDF is the two-column newsletter with a bordered table.
+func BenchmarkColumnsPDF(b *testing.B) {
+	benchOne(b, readCorpus(b)["newsletter-columns.eml"], func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
+}
