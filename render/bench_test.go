@@ -212,3 +212,15 @@ func BenchmarkBigMSG(b *testing.B) {
 	raw, _ := bigMessage(20 << 20)
 	benchOne(b, raw, func(raw []byte) error { return MSG(raw, io.Discard) })
 }
+
+// BenchmarkEmojiPDF is the emoji message with the system fonts: the
+// emoji font (Symbola, 3 MB) is parsed and subset by fpdf per document.
+func BenchmarkEmojiPDF(b *testing.B) {
+	opt := Options{ExtraFonts: SystemFonts()}
+	benchOne(b, readCorpus(b)["emoji.eml"], func(raw []byte) error { return PDF(raw, io.Discard, opt) })
+}
+
+// BenchmarkColumnsPDF is the two-column newsletter with a bordered table.
+func BenchmarkColumnsPDF(b *testing.B) {
+	benchOne(b, readCorpus(b)["newsletter-columns.eml"], func(raw []byte) error { return PDF(raw, io.Discard, Options{}) })
+}

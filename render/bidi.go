@@ -1,12 +1,16 @@
 package render
 
-import "unicode"
+import (
+	"slices"
+	"unicode"
 
-// A small right-to-left layer for the PDF view, enough for Hebrew and
-// Arabic mail: Arabic letters are shaped into their presentation forms
-// (initial, medial, final, isolated, lam-alef ligatures), words of
-// right-to-left script are reversed, and each line is put in visual order
-// by the paragraph direction. It is not the full Unicode bidi algorithm.
+	"golang.org/x/text/unicode/bidi"
+)
+
+// The right-to-left layer of the PDF view: Arabic letters are shaped into
+// their presentation forms (initial, medial, final, isolated, lam-alef
+// ligatures), each paragraph's characters get their levels by the Unicode
+// bidi algorithm, and each line is put in visual order from them.
 
 func isRTL(r rune) bool {
 	return r >= 0x0590 && r <= 0x08FF || r >= 0xFB1D && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF
@@ -50,6 +54,27 @@ var arabicForms = map[rune][]rune{
 // lamAlef maps the alef that follows a lam to the isolated ligature; the
 // final form is the next code point.
 var lamAlef = map[rune]rune{0x0622: 0xFEF5, 0x0623: 0xFEF7, 0x0625: 0xFEF9, 0x0627: 0xFEFB}
+
+// arabicLetters maps each presentation form of arabicForms and lamAlef
+// back to the letters it shows, for the PDF's text layer.
+var arabicLetters = func() map[rune]string {
+	m := map[rune]string{}
+	for r, forms := range arabicForms {
+		for _, f := range forms {
+			if f != r && f >= 0xFB50 {
+				m[f] = string(r)
+			}
+		}
+	}
+	// A ligature's letters are given in the order they are drawn in, as
+	// all glyphs of the page are (visual order, alef left of lam): text
+	// extractors (poppler, pdf.js) turn right-to-left text into logical
+	// order by reversing it, and would otherwise make "la" of "lam alef".
+	for alef, lig := range lamAlef {
+		m[lig], m[lig+1] = string([]rune{alef, 0x0644}), string([]rune{alef, 0x0644})
+	}
+	return m
+}()
 
 // shapeArabic replaces Arabic letters by their contextual presentation
 // forms. ok(r) tells whether a form can be drawn; when not, the letter is
@@ -108,73 +133,136 @@ func shapeArabic(rs []rune, ok func(rune) bool) []rune {
 	return out
 }
 
-// reverseCells reverses a right-to-left word for left-to-right drawing,
-// keeping combining marks after their base letter.
-func reverseCells(cs []cell) []cell {
-	out := make([]cell, 0, len(cs))
-	for end := len(cs); end > 0; {
-		start := end - 1
-		for start > 0 && unicode.Is(unicode.Mn, cs[start].r) {
-			start--
+// bidiLevels gives each cell its embedding level by the Unicode bidi
+// algorithm (UAX #9, golang.org/x/text/unicode/bidi) for a paragraph of
+// the given direction: 0 left to right, 1 right to left, 2 left to right
+// within right to left (numbers, Latin words in Hebrew text). The package
+// gives the runs of even and odd level; a number right after right-to-left
+// text in a left-to-right paragraph keeps level 2 (rules W7 and I1), which
+// the runs alone would merge into the level 0 text after it.
+func bidiLevels(cells []cell, rtl bool) {
+	rs := make([]rune, 0, len(cells)+1)
+	var opts []bidi.Option
+	if rtl {
+		opts = append(opts, bidi.DefaultDirection(bidi.RightToLeft))
+	} else {
+		rs = append(rs, '\u200e') // a left-to-right mark: the paragraph is LTR
+	}
+	skip := len(rs)
+	for _, c := range cells {
+		if c.r == '\n' {
+			rs = append(rs, '\u2028') // a line separator, not a new paragraph
+		} else {
+			rs = append(rs, c.r)
 		}
-		out = append(out, cs[start:end]...)
-		end = start
+	}
+	var p bidi.Paragraph
+	if _, err := p.SetString(string(rs), opts...); err != nil {
+		return
+	}
+	o, err := p.Order()
+	if err != nil {
+		return
+	}
+	base := int8(0)
+	if rtl {
+		base = 1
+	}
+	prevRTL := false
+	for i := 0; i < o.NumRuns(); i++ {
+		run := o.Run(i)
+		start, end := run.Pos()
+		isRTL := run.Direction() == bidi.RightToLeft
+		lvl := int8(1)
+		if !isRTL {
+			lvl = base * 2
+		}
+		k := start
+		if !isRTL && !rtl && prevRTL {
+			// Digits (with their separators) right after RTL text.
+			last := -1
+			for k <= end {
+				pr, _ := bidi.LookupRune(rs[k])
+				cl := pr.Class()
+				if cl == bidi.EN || cl == bidi.AN {
+					last = k
+				} else if cl != bidi.CS && cl != bidi.ES && cl != bidi.ET && cl != bidi.NSM {
+					break
+				}
+				k++
+			}
+			for j := start; j <= last; j++ {
+				if j >= skip {
+					cells[j-skip].level = 2
+				}
+			}
+			k = max(last+1, start)
+		}
+		for j := k; j <= end; j++ {
+			if j >= skip {
+				cells[j-skip].level = lvl
+			}
+		}
+		prevRTL = isRTL
+	}
+}
+
+// reorder puts the cells of one line in drawing order (UAX #9 L2–L4):
+// from the highest level down to the lowest odd one, each sequence at that
+// level or above is reversed; a combining mark stays after its base
+// letter, and brackets at odd levels are mirrored.
+func reorder(cs []cell) []cell {
+	var hi int8
+	lowOdd := int8(127)
+	for _, c := range cs {
+		hi = max(hi, c.level)
+		if c.level%2 == 1 {
+			lowOdd = min(lowOdd, c.level)
+		}
+	}
+	if hi == 0 {
+		return cs
+	}
+	lowOdd = min(lowOdd, hi)
+	// Clusters: a base and its marks, reversed as one.
+	type cluster struct{ i, j int }
+	var cl []cluster
+	for i := 0; i < len(cs); {
+		j := i + 1
+		for j < len(cs) && unicode.Is(unicode.Mn, cs[j].r) {
+			j++
+		}
+		cl = append(cl, cluster{i, j})
+		i = j
+	}
+	for lvl := hi; lvl >= lowOdd && lvl > 0; lvl-- {
+		for i := 0; i < len(cl); {
+			if cs[cl[i].i].level < lvl {
+				i++
+				continue
+			}
+			j := i
+			for j < len(cl) && cs[cl[j].i].level >= lvl {
+				j++
+			}
+			slices.Reverse(cl[i:j])
+			i = j
+		}
+	}
+	out := make([]cell, 0, len(cs))
+	for _, c := range cl {
+		for _, x := range cs[c.i:c.j] {
+			if x.level%2 == 1 {
+				if m, ok := mirrored[x.r]; ok {
+					x.r = m
+				}
+			}
+			out = append(out, x)
+		}
 	}
 	return out
 }
 
-// visualOrder reorders the pieces of one line for drawing left to right.
-// dirs holds each piece's direction (0 for spaces and punctuation).
-func visualOrder(n int, dirs []int8, rtlPara bool, swap func(i, j int)) {
-	para := int8(-1)
-	if rtlPara {
-		para = 1
-	}
-	res := make([]int8, n)
-	for i := range res {
-		res[i] = dirs[i]
-		if res[i] != 0 {
-			continue
-		}
-		prev, next := para, para
-		for j := i - 1; j >= 0; j-- {
-			if dirs[j] != 0 {
-				prev = dirs[j]
-				break
-			}
-		}
-		for j := i + 1; j < n; j++ {
-			if dirs[j] != 0 {
-				next = dirs[j]
-				break
-			}
-		}
-		if prev == next {
-			res[i] = prev
-		} else {
-			res[i] = para
-		}
-	}
-	reverse := func(i, j int) {
-		for ; i < j; i, j = i+1, j-1 {
-			swap(i, j)
-			res[i], res[j] = res[j], res[i]
-		}
-	}
-	if rtlPara {
-		reverse(0, n-1)
-	}
-	// Reverse each run that goes against the paragraph direction.
-	for i := 0; i < n; {
-		if res[i] == para {
-			i++
-			continue
-		}
-		j := i
-		for j+1 < n && res[j+1] != para {
-			j++
-		}
-		reverse(i, j)
-		i = j + 1
-	}
-}
+// mirrored are the paired characters drawn mirrored in right-to-left text.
+var mirrored = map[rune]rune{'(': ')', ')': '(', '[': ']', ']': '[', '{': '}', '}': '{', '<': '>', '>': '<',
+	'«': '»', '»': '«', '‹': '›', '›': '‹'}

@@ -159,15 +159,32 @@
 // format 4 cmap; CFF-based OpenType and .ttc collections are skipped because
 // fpdf cannot read them). SystemFonts finds such fonts in Debian's usual
 // places (fonts-droid-fallback for CJK, fonts-nanum for the Hangul Droid
-// lacks, DejaVu Sans or Noto for Hebrew and Arabic). A word that needs extra
-// fonts is drawn in one of them when one has all its letters, so scripts do
-// not mix glyph styles. A rune no font has, and every rune above U+FFFF, is
-// drawn as a visible box (U+25A1); the original text stays in the embedded
-// .eml. The PDF bytes depend on the fonts passed in, so a cache keyed by
+// lacks, DejaVu Sans or Noto for Hebrew and Arabic, fonts-symbola's
+// Symbola, else fonts-noto-core's Noto Sans Symbols 2, for emoji). A word
+// that needs extra fonts is drawn in one of them when one has all its
+// letters, so scripts do not mix glyph styles. fpdf addresses glyphs by
+// 16-bit codes equal to the characters, so a font with glyphs above U+FFFF
+// (emoji) is given to it with a cmap of its own that maps codes of the
+// Private Use Area to them (fontmap.go, once per font), and the archival
+// pass writes a ToUnicode CMap mapping each such code back to its
+// character: the page shows the emoji (in black and white: fpdf embeds no
+// colour fonts), the text layer holds it. A rune no font has is drawn as
+// a visible box (U+25A1); the original text stays in the embedded .eml. The PDF bytes depend on the fonts passed in, so a cache keyed by
 // Version alone keeps what the first render produced.
-// Hebrew and Arabic lines are put in visual order and Arabic letters are
-// shaped to presentation forms (bidi.go), a simplification of the Unicode
-// bidi algorithm that is good enough for mail.
+// Lines with Hebrew or Arabic are put in drawing order by the Unicode bidi
+// algorithm (golang.org/x/text/unicode/bidi gives the levels, bidi.go
+// reorders each line), and Arabic letters are shaped to presentation forms;
+// the ToUnicode CMap maps those back to the letters, so the text layer
+// has logical, searchable Arabic.
+//
+// HTML tables are laid out as tables (pdftable.go), from the same bTable
+// blocks as the DOCX view: columns sized as a browser's automatic layout
+// does, cells that wrap and hold any blocks, borders where the message
+// draws them, one-column layout tables unwrapped; a row taller than a page
+// flows over the next pages, cell beside cell. Image attachments are shown
+// after the attachment list, as mail clients do, each under its name and
+// scaled to the page, unless the body showed them; HTML refers to images
+// by cid: or by Content-Location (RFC 2557), resolved alike in every view.
 //
 // # DOCX
 //
@@ -185,7 +202,7 @@
 // as Word numbering (each numbered list its own instance, starting at its
 // own number), <pre> in a monospace style, quotes indented with a bar,
 // links as hyperlinks, notes in a framed paragraph, and attached messages
-// in a framed one-cell table. Unlike the PDF, it keeps HTML tables as
+// in a framed one-cell table. Like the PDF, it keeps HTML tables as
 // tables (htmlTableBlocks): a table of more than one column becomes a
 // Word table of equal columns, with borders when the message draws them;
 // a one-column layout table, as newsletters nest them, is unwrapped.
@@ -264,7 +281,7 @@ package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 3
+const Version = 4
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -32,6 +32,9 @@ type face struct {
 	sf    *sfnt.Font
 	buf   sfnt.Buffer
 	cache map[rune]uint16 // width+1, or 0 for "not in the font"
+	// pua maps the characters above U+FFFF that an extra face has to the
+	// codes they are drawn with (fontmap.go); nil for most fonts.
+	pua map[rune]uint16
 }
 
 // The bundled Go fonts (WGL4: Latin, Greek, Cyrillic), each with its
@@ -107,7 +110,11 @@ func newExtraFace(family string, ttf []byte) *face {
 	if err != nil {
 		return nil
 	}
-	return &face{family: family, psName: postScriptName(sf, family), ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+	f := &face{family: family, psName: postScriptName(sf, family), ttf: ttf, sf: sf, cache: map[rune]uint16{}}
+	if pm := supplementaryMap(ttf, sf); pm.ttf != nil {
+		f.ttf, f.pua = pm.ttf, pm.pua
+	}
+	return f
 }
 
 // postScriptName returns the font's PostScript name, kept to the letters,
@@ -128,13 +135,25 @@ func postScriptName(sf *sfnt.Font, def string) string {
 
 // covers reports whether the face has a glyph for r.
 func (f *face) covers(r rune) bool {
-	if r >= 0x10000 || r < 0 {
-		return false
+	switch {
+	case r >= 0x10000:
+		return f.pua[r] != 0
+	case r < 0, f.pua != nil && r >= puaFirst && r <= puaLast:
+		return false // its own private characters are not drawn
 	}
 	if f.has != nil {
 		return f.has[r/64]&(1<<(r%64)) != 0
 	}
 	return f.lookup(r) != 0
+}
+
+// code is what r is drawn with in the face: r, or its code in the Private
+// Use Area for a character above U+FFFF.
+func (f *face) code(r rune) rune {
+	if r >= 0x10000 {
+		return rune(f.pua[r])
+	}
+	return r
 }
 
 // advance returns r's width in 1/1000 em.
@@ -220,17 +239,21 @@ var systemFontPaths = []string{
 	"/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
 	"/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
 	"/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+	// Monochrome emoji and symbols, also above U+FFFF (fontmap.go).
+	"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",  // fonts-symbola
+	"/usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf", // fonts-noto-core
 }
 
 // SystemFonts returns TrueType fonts found in the usual Debian locations
-// for the scripts the bundled font lacks (CJK, Arabic, Hebrew), or nil. It
+// for the scripts the bundled font lacks (CJK, Arabic, Hebrew) and for
+// emoji (fonts-symbola, else fonts-noto-core's Noto Sans Symbols 2), or nil. It
 // is the only function in render that does I/O; the caller loads the fonts
 // once and passes them in Options.ExtraFonts. A font is returned only if it
-// adds a script group (Han and kana, Hangul, Hebrew, Arabic) that the
+// adds a script group (Han and kana, Hangul, Hebrew, Arabic, emoji) that the
 // fonts before it lack.
 func SystemFonts() [][]byte {
 	var out [][]byte
-	samples := []string{"漢か", "회한", "ש", "ع"} // Han and kana, Hangul, Hebrew, Arabic
+	samples := []string{"漢か", "회한", "ש", "ع", "😀🎉"} // Han and kana, Hangul, Hebrew, Arabic, emoji
 	have := make([]bool, len(samples))
 	for _, p := range systemFontPaths {
 		b, err := os.ReadFile(p)

@@ -272,15 +272,13 @@ func (c *htmlConv) markSpace() {
 	}
 }
 
-// image shows a cid: image in place; other images leave their alt text.
+// image shows an image of the message (cid: or Content-Location) in place;
+// other images leave their alt text.
 func (c *htmlConv) image(n *html.Node) {
-	src := strings.TrimSpace(attr(n, "src"))
-	if len(src) > 4 && strings.EqualFold(src[:4], "cid:") {
-		if a := c.m.cids[cidKey(src[4:])]; a != nil && imageType(a.data) != "" {
-			c.flush(bPara, false)
-			c.blocks = append(c.blocks, block{kind: bImage, img: a, indent: c.indent, quote: c.quote})
-			return
-		}
+	if a := c.m.resource(attr(n, "src")); a != nil && imageType(a.data) != "" {
+		c.flush(bPara, false)
+		c.blocks = append(c.blocks, block{kind: bImage, img: a, indent: c.indent, quote: c.quote})
+		return
 	}
 	if alt := strings.TrimSpace(invisible.Replace(attr(n, "alt"))); alt != "" {
 		c.text("[" + alt + "]")

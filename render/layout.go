@@ -53,10 +53,11 @@ var (
 
 // cell is one rune placed in a face.
 type cell struct {
-	r    rune
-	face *face
-	span int
-	w    float64 // mm
+	r     rune
+	face  *face
+	span  int
+	w     float64 // mm
+	level int8    // bidi embedding level (bidiLevels)
 }
 
 // word is a unit of line breaking: a word, one CJK character, a space or
@@ -65,7 +66,6 @@ type word struct {
 	cells []cell
 	w     float64
 	class int
-	dir   int8
 }
 
 // words prepares spans for layout.
@@ -110,6 +110,9 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 		}
 	}
 	d.unifyFaces(cells, spans, st)
+	if rtl || hasRTL(cells) {
+		bidiLevels(cells, rtl)
+	}
 	for i := 0; i < len(cells); {
 		c := cells[i]
 		class := 0
@@ -130,11 +133,7 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 		w := word{cells: cells[i:j], class: class}
 		for _, c := range w.cells {
 			w.w += c.w
-			if w.dir == 0 {
-				w.dir = direction(c.r)
-			}
 		}
-		w.cells = orderWord(w.cells, w.dir, rtl)
 		ws = append(ws, w)
 		i = j
 	}
@@ -173,25 +172,13 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 	}
 }
 
-// orderWord puts a word's cells in drawing order: right-to-left words are
-// reversed, and trailing punctuation of a word against the paragraph
-// direction stays at the paragraph's end side ("10:00." in Hebrew text).
-func orderWord(cs []cell, dir int8, rtlPara bool) []cell {
-	if dir == 0 || (dir < 0) != rtlPara {
-		if dir > 0 {
-			return reverseCells(cs)
+func hasRTL(cs []cell) bool {
+	for _, c := range cs {
+		if direction(c.r) > 0 {
+			return true
 		}
-		return cs
 	}
-	k := len(cs)
-	for k > 0 && direction(cs[k-1].r) == 0 && unicode.IsPunct(cs[k-1].r) {
-		k--
-	}
-	out := make([]cell, 0, len(cs))
-	if dir > 0 { // right-to-left word in left-to-right text
-		return append(append(out, reverseCells(cs[:k])...), cs[k:]...)
-	}
-	return append(append(out, cs[k:]...), cs[:k]...)
+	return false
 }
 
 func hasArabic(rs []rune) bool {
@@ -273,7 +260,7 @@ func lines(ws []word, width float64) [][]word {
 // para lays out and draws one paragraph at the current position, from x0
 // (the first line may start further right, at x0+first) to the right edge.
 func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
-	x0 = min(x0, d.right-minColumn) // deep nesting must not squeeze text to nothing
+	x0 = min(x0, max(d.right-minColumn, d.left)) // deep nesting must not squeeze text to nothing
 	ws, rtl := d.words(spans, st)
 	width := d.right - x0
 	ls := lines(ws, width)
@@ -283,13 +270,10 @@ func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
 			d.y += st.lineH
 			continue
 		}
-		dirs := make([]int8, len(l))
 		var lw float64
-		for i, w := range l {
-			dirs[i] = w.dir
+		for _, w := range l {
 			lw += w.w
 		}
-		visualOrder(len(l), dirs, rtl, func(i, j int) { l[i], l[j] = l[j], l[i] })
 		x := x0
 		if li == 0 {
 			x += first
@@ -317,15 +301,21 @@ func (d *pdfDoc) drawLine(l []word, spans []span, st textStyle, x float64) {
 		rx += rw
 		rw = 0
 	}
+	var cs []cell
 	for _, w := range l {
-		for _, c := range w.cells {
-			if c.face != rf || c.span != rspan {
-				flush()
-				rf, rspan = c.face, c.span
-			}
-			run.WriteRune(c.r)
-			rw += c.w
+		cs = append(cs, w.cells...)
+	}
+	for _, c := range reorder(cs) {
+		if c.face != rf || c.span != rspan {
+			flush()
+			rf, rspan = c.face, c.span
 		}
+		code := c.face.code(c.r)
+		if code != c.r || arabicLetters[c.r] != "" {
+			d.textOf(c.face, code, c.r)
+		}
+		run.WriteRune(code)
+		rw += c.w
 	}
 	flush()
 }

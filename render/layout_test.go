@@ -50,19 +50,37 @@ func TestLines(t *testing.T) {
 	}
 }
 
-func TestVisualOrder(t *testing.T) {
-	order := func(dirs []int8, rtl bool) string {
-		names := []byte("abcdefgh")[:len(dirs)]
-		visualOrder(len(dirs), append([]int8(nil), dirs...), rtl, func(i, j int) { names[i], names[j] = names[j], names[i] })
-		return string(names)
+// TestBidiOrder: lines are drawn in the order of the Unicode bidi
+// algorithm: numbers after Hebrew stay with it in an LTR paragraph,
+// brackets in RTL text are mirrored, Latin inside Hebrew keeps its order.
+func TestBidiOrder(t *testing.T) {
+	visual := func(s string, rtl bool) string {
+		var cs []cell
+		for _, r := range s {
+			cs = append(cs, cell{r: r})
+		}
+		bidiLevels(cs, rtl)
+		var b strings.Builder
+		for _, c := range reorder(cs) {
+			b.WriteRune(c.r)
+		}
+		return b.String()
 	}
-	// LTR text with an RTL run of three words (and spaces between them).
-	if got := order([]int8{-1, 0, 1, 0, 1, 0, -1}, false); got != "abedcfg" {
-		t.Errorf("ltr paragraph: %s", got)
-	}
-	// RTL text with an embedded LTR run.
-	if got := order([]int8{1, 0, -1, 0, -1, 0, 1}, true); got != "gfcdeba" {
-		t.Errorf("rtl paragraph: %s", got)
+	for _, c := range []struct {
+		in   string
+		rtl  bool
+		want string
+	}{
+		{"Hebrew: שלום עולם 123 and more", false, "Hebrew: 123 םלוע םולש and more"},
+		{"abc שלום 123 def", false, "abc 123 םולש def"},
+		{"abc שלום def", false, "abc םולש def"},
+		{"שלום (abc) עולם", true, "םלוע (abc) םולש"},
+		{"פגישה ב-10:00.", true, ".10:00-ב השיגפ"},
+		{"Plain text (no RTL)", false, "Plain text (no RTL)"},
+	} {
+		if got := visual(c.in, c.rtl); got != c.want {
+			t.Errorf("%q: drawn as %q, want %q", c.in, got, c.want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"html"
 	"io"
 	"net/url"
 	"regexp"
@@ -24,6 +25,11 @@ type message struct {
 	atts []*attachment
 	// cids maps a Content-ID (without <>) to its part, for cid: URLs.
 	cids map[string]*attachment
+	// locs maps a part's Content-Location (RFC 2557), as written and as
+	// resolved against base, to the part, for the URLs of multipart/related
+	// HTML that refers to its images by location instead of cid:.
+	locs map[string]*attachment
+	base string // Content-Location (or Content-Base) of the first HTML part
 	// all holds every attachment of this message in MIME order.
 	all []*attachment
 	// parts holds all and the attached messages (with msg set), in MIME
@@ -90,7 +96,7 @@ func parseDepth(raw []byte, depth int) *message {
 	// first header field.
 	src := bytes.TrimPrefix(raw, []byte("\ufeff"))
 	h, body := splitHeader(src)
-	m := &message{cids: map[string]*attachment{}, raw: raw}
+	m := &message{cids: map[string]*attachment{}, locs: map[string]*attachment{}, raw: raw}
 	m.hdr = readHeader(h)
 	m.hdr.raw = src[:len(src)-len(body)]
 	p := &parser{m: m, depth: depth}
@@ -201,6 +207,9 @@ func (p *parser) entity(h gomessage.Header, body []byte, def string) []node {
 		mt == "text/rfc822-headers" || (strings.HasPrefix(mt, "text/") && name == "")) && !isAttachment:
 		text := p.text(mt, params, data)
 		if mt == "text/html" {
+			if p.m.base == "" {
+				p.m.base = partLocation(h)
+			}
 			return append(nodes, node{kind: nHTML, text: text})
 		}
 		return append(nodes, node{kind: nText, text: text})
@@ -249,9 +258,56 @@ func (p *parser) attach(h gomessage.Header, mt, name string, data []byte) *attac
 			p.m.cids[a.cid] = a
 		}
 	}
+	if loc := partLocation(h); loc != "" {
+		for _, k := range []string{loc, resolveURL(p.m.base, loc)} {
+			if _, dup := p.m.locs[k]; !dup && k != "" {
+				p.m.locs[k] = a
+			}
+		}
+	}
 	p.m.all = append(p.m.all, a)
 	p.m.parts = append(p.m.parts, a)
 	return a
+}
+
+// partLocation is a part's Content-Location, else its Content-Base (an
+// older form of the same), without the white space long values fold in.
+func partLocation(h gomessage.Header) string {
+	v := h.Get("Content-Location")
+	if v == "" {
+		v = h.Get("Content-Base")
+	}
+	return strings.Join(strings.Fields(v), "")
+}
+
+// resolveURL resolves ref against base, or returns "" when either is not
+// a URL.
+func resolveURL(base, ref string) string {
+	b, err := url.Parse(base)
+	if err != nil || base == "" {
+		return ""
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	return b.ResolveReference(r).String()
+}
+
+// resource finds the part an HTML body refers to by src: a cid: URL or a
+// Content-Location, as written or resolved against the HTML's location.
+func (m *message) resource(src string) *attachment {
+	src = strings.TrimSpace(src)
+	if len(src) > 4 && strings.EqualFold(src[:4], "cid:") {
+		return m.cids[cidKey(src[4:])]
+	}
+	if src == "" || len(m.locs) == 0 {
+		return nil
+	}
+	if a := m.locs[src]; a != nil {
+		return a
+	}
+	return m.locs[resolveURL(m.base, src)]
 }
 
 func (p *parser) multipart(mt string, params map[string]string, body []byte) []node {
@@ -360,19 +416,31 @@ func rawText(b []byte) string {
 	return s
 }
 
-var cidRef = regexp.MustCompile(`(?i)cid:([^"'\s>)]+)`)
+var (
+	cidRef = regexp.MustCompile(`(?i)cid:([^"'\s>)]+)`)
+	srcRef = regexp.MustCompile(`(?i)\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
+)
 
-// finish decides which attachments are listed: images referenced by cid:
-// from an HTML body are shown in place instead.
+// finish decides which attachments are listed: images that an HTML body
+// refers to by cid: or Content-Location are shown in place instead.
 func (m *message) finish() {
-	used := map[string]bool{}
+	used := map[*attachment]bool{}
 	var walk func([]node)
 	walk = func(ns []node) {
 		for _, n := range ns {
 			switch n.kind {
 			case nHTML:
 				for _, c := range cidRef.FindAllStringSubmatch(n.text, -1) {
-					used[cidKey(c[1])] = true
+					if a := m.cids[cidKey(c[1])]; a != nil {
+						used[a] = true
+					}
+				}
+				if len(m.locs) > 0 {
+					for _, c := range srcRef.FindAllStringSubmatch(n.text, -1) {
+						if a := m.resource(html.UnescapeString(c[1] + c[2] + c[3])); a != nil {
+							used[a] = true
+						}
+					}
 				}
 			case nAlt:
 				for _, a := range n.alts {
@@ -384,19 +452,19 @@ func (m *message) finish() {
 	walk(m.body)
 	m.body = dropShown(m.body, used)
 	for _, a := range m.all {
-		if a.cid != "" && used[a.cid] && strings.HasPrefix(a.ctype, "image/") {
+		if used[a] && strings.HasPrefix(a.ctype, "image/") {
 			continue
 		}
 		m.atts = append(m.atts, a)
 	}
 }
 
-// dropShown removes image nodes that an HTML body shows by cid: already.
-func dropShown(ns []node, used map[string]bool) []node {
+// dropShown removes image nodes that an HTML body shows in place already.
+func dropShown(ns []node, used map[*attachment]bool) []node {
 	out := ns[:0]
 	for _, n := range ns {
 		switch {
-		case n.kind == nImage && n.att.cid != "" && used[n.att.cid]:
+		case n.kind == nImage && used[n.att]:
 			continue
 		case n.kind == nAlt:
 			for i := range n.alts {

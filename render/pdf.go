@@ -63,7 +63,10 @@ func buildPDF(parseFn func([]byte) *message, raw []byte, opt Options) (out []byt
 		return nil, errors.New("render: pdf: empty output")
 	}
 	a := &pdfArchive{title: metaText(m.hdr.Subject), author: metaText(m.hdr.From), date: d.date,
-		files: d.files, fonts: map[string]string{}}
+		files: d.files, fonts: map[string]string{}, toUnicode: map[string]map[uint16]string{}}
+	for f, m := range d.toUnicode {
+		a.toUnicode["utf8"+strings.ToLower(f.family)+f.style] = m
+	}
 	for f, ok := range d.added {
 		if ok {
 			a.fonts["utf8"+strings.ToLower(f.family)+f.style] = f.psName
@@ -90,7 +93,11 @@ type pdfDoc struct {
 	curLines string // fpdf's "U" and "S" styles
 	curColor [3]int
 	imgs     map[*attachment]pdfImage
-	date     time.Time // of the document: the message's Date
+	shown    map[*attachment]bool // images drawn on the pages
+	// toUnicode: per face, the codes drawn that stand for other text
+	// (pdfArchive.toUnicode).
+	toUnicode map[*face]map[uint16]string
+	date      time.Time // of the document: the message's Date
 	// The embedded files: the .eml, then every attachment and attached
 	// message, and the names under which the pages show them.
 	files    []pdfFile
@@ -107,7 +114,7 @@ func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	reg, bold := bundled()
 	f := fpdf.New("P", "mm", "A4", "")
 	d := &pdfDoc{f: f, opt: opt, reg: reg, bold: bold, added: map[*face]bool{},
-		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}}
+		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}, shown: map[*attachment]bool{}, toUnicode: map[*face]map[uint16]string{}}
 	// Fixed dates: the message date, or a constant, never the clock. The
 	// archival pass writes the metadata itself (pdfa.go).
 	d.date = m.hdr.date
@@ -216,10 +223,16 @@ func walkMessages(ns []node, fn func(*message)) {
 	}
 }
 
+// newPage goes on to the next page: a new one, or the next of those a
+// table row's earlier cell flowed onto (pdftable.go).
 func (d *pdfDoc) newPage() {
-	d.f.AddPage()
+	if n := d.f.PageNo(); n < d.f.PageCount() {
+		d.toPage(n + 1)
+	} else {
+		d.f.AddPage()
+		d.curFace, d.curColor = nil, [3]int{-1, -1, -1}
+	}
 	d.y = marginT
-	d.curFace, d.curColor = nil, [3]int{-1, -1, -1}
 }
 
 // need starts a new page unless h mm fit below the current position.
@@ -261,7 +274,7 @@ func (d *pdfDoc) faceFor(r rune, sp span) *face {
 	if d.reg.covers(r) {
 		return d.reg
 	}
-	if r >= 0x10000 || r < 0x80 {
+	if r < 0x80 {
 		return nil
 	}
 	if !d.loaded {
@@ -278,6 +291,22 @@ func (d *pdfDoc) faceFor(r rune, sp span) *face {
 		}
 	}
 	return nil
+}
+
+// textOf notes that code, drawn in face f, stands for the character r (an
+// Arabic presentation form for its letters, a Private Use Area code for a
+// character above U+FFFF), for the text layer.
+func (d *pdfDoc) textOf(f *face, code, r rune) {
+	m := d.toUnicode[f]
+	if m == nil {
+		m = map[uint16]string{}
+		d.toUnicode[f] = m
+	}
+	if t := arabicLetters[r]; t != "" {
+		m[uint16(code)] = t
+	} else {
+		m[uint16(code)] = string(r)
+	}
 }
 
 // skip leaves h mm of vertical space (bars continue through it); at the

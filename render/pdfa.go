@@ -38,6 +38,10 @@ type pdfArchive struct {
 	date          time.Time
 	files         []pdfFile
 	fonts         map[string]string // fpdf's font name -> PostScript name
+	// toUnicode holds, per fpdf font name, the codes drawn that stand for
+	// other text: Arabic presentation forms (their letters) and Private
+	// Use Area codes of characters above U+FFFF (fontmap.go).
+	toUnicode map[string]map[uint16]string
 }
 
 var producer = "mailfs render " + strconv.Itoa(Version)
@@ -174,8 +178,12 @@ func (a *pdfArchive) write(in []byte) ([]byte, error) {
 		alloc() // its stream
 	}
 	contents := map[int]bool{} // the pages' content streams
+	cmaps := map[int]string{}  // ToUnicode streams to rewrite -> font name
 	for _, o := range objs[1:] {
 		switch {
+		case cmaps[o.num] != "":
+			w.stream(o.num, "/Filter /FlateDecode", deflate(toUnicodeCMap(a.toUnicode[cmaps[o.num]])))
+			continue
 		case o.num == info:
 			w.object(o.num, []byte(a.infoDict()))
 		case o.num == root:
@@ -191,6 +199,12 @@ func (a *pdfArchive) write(in []byte) ([]byte, error) {
 		case contents[o.num]:
 			w.object(o.num, deflateContents(o.body))
 		case bytes.HasPrefix(o.body, []byte("<</Type /Font")):
+			if i, j := bytes.Index(o.body, []byte("/BaseFont /")), bytes.Index(o.body, []byte("/ToUnicode ")); i >= 0 && j >= 0 {
+				name := nameAt(o.body, i+len("/BaseFont /"))
+				if n, err := strconv.Atoi(nameAt(o.body, j+len("/ToUnicode "))); err == nil && a.toUnicode[name] != nil {
+					cmaps[n] = name
+				}
+			}
 			w.object(o.num, renameFont(o.body, names))
 		default:
 			w.object(o.num, o.body)
@@ -538,3 +552,56 @@ func deflate(data []byte) []byte {
 }
 
 var srgbICCDeflated = sync.OnceValue(func() []byte { return deflate(srgbICC()) })
+
+// toUnicodeCMap writes the ToUnicode CMap of a font: each code stands for
+// itself (as in fpdf's own CMap), except those in text.
+func toUnicodeCMap(text map[uint16]string) []byte {
+	var b bytes.Buffer
+	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
+		"/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n" +
+		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	// Ranges of codes that map to themselves, each within one high byte
+	// (ISO 32000-1 9.10.3), around the codes of text.
+	var ranges [][2]int
+	for hi := 0; hi < 0x10000; hi += 0x100 {
+		start := hi
+		for c := hi; c < hi+0x100; c++ {
+			if _, ok := text[uint16(c)]; ok {
+				if c > start {
+					ranges = append(ranges, [2]int{start, c - 1})
+				}
+				start = c + 1
+			}
+		}
+		if start < hi+0x100 {
+			ranges = append(ranges, [2]int{start, hi + 0xFF})
+		}
+	}
+	for i := 0; i < len(ranges); i += 100 {
+		chunk := ranges[i:min(i+100, len(ranges))]
+		fmt.Fprintf(&b, "%d beginbfrange\n", len(chunk))
+		for _, r := range chunk {
+			fmt.Fprintf(&b, "<%04X> <%04X> <%04X>\n", r[0], r[1], r[0])
+		}
+		b.WriteString("endbfrange\n")
+	}
+	codes := make([]int, 0, len(text))
+	for c := range text {
+		codes = append(codes, int(c))
+	}
+	sort.Ints(codes)
+	for i := 0; i < len(codes); i += 100 {
+		chunk := codes[i:min(i+100, len(codes))]
+		fmt.Fprintf(&b, "%d beginbfchar\n", len(chunk))
+		for _, c := range chunk {
+			fmt.Fprintf(&b, "<%04X> <", c)
+			for _, u := range utf16.Encode([]rune(text[uint16(c)])) {
+				fmt.Fprintf(&b, "%04X", u)
+			}
+			b.WriteString(">\n")
+		}
+		b.WriteString("endbfchar\n")
+	}
+	b.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
+	return b.Bytes()
+}

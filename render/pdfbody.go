@@ -32,7 +32,7 @@ func (d *pdfDoc) message(m *message) {
 		case nText, nRaw:
 			d.blocks(textBlocks(n.text))
 		case nHTML:
-			d.blocks(htmlBlocks(n.text, m))
+			d.blocks(htmlTableBlocks(n.text, m))
 		case nNote:
 			d.note(n.text)
 		case nImage:
@@ -114,10 +114,7 @@ func (d *pdfDoc) blocks(bs []block) {
 			d.bars = append(d.bars[:len(d.bars):len(d.bars)], bar{x: x + 1, color: barGray})
 			x += 4.5
 		}
-		st := bodyStyle
-		if b.quote > 0 {
-			st.color = quoteColor
-		}
+		st := blockStyle(b)
 		switch b.kind {
 		case bRule:
 			d.need(3)
@@ -127,9 +124,9 @@ func (d *pdfDoc) blocks(bs []block) {
 			d.skip(3)
 		case bImage:
 			d.image(b.img, x)
+		case bTable:
+			d.table(b, x)
 		case bHeading:
-			st.size, st.bold = headingSize[min(max(b.level, 1), 6)], true
-			st.lineH = st.size * 0.5
 			d.skip(1.5)
 			d.para(b.spans, st, x, 0)
 		default:
@@ -149,6 +146,19 @@ func (d *pdfDoc) blocks(bs []block) {
 			d.skip(2.5)
 		}
 	}
+}
+
+// blockStyle is the text style of a block's paragraphs.
+func blockStyle(b block) textStyle {
+	st := bodyStyle
+	if b.quote > 0 {
+		st.color = quoteColor
+	}
+	if b.kind == bHeading {
+		st.size, st.bold = headingSize[min(max(b.level, 1), 6)], true
+		st.lineH = st.size * 0.5
+	}
+	return st
 }
 
 func (d *pdfDoc) note(text string) {
@@ -196,6 +206,26 @@ func (d *pdfDoc) attachmentList(atts []*attachment) {
 		}
 		d.para([]span{{text: name, bold: true}, {text: "   " + a.ctype + ", " + formatSize(len(a.data))}}, st, d.left+5, 0)
 	}
+	// Then the pictures among them, as a mail client shows them below a
+	// message: those the body did not show already, each under its name.
+	for _, a := range atts {
+		if !strings.HasPrefix(a.ctype, "image/") || imageType(a.data) == "" || d.shown[a] {
+			continue
+		}
+		im := d.registerImage(a)
+		w, h := d.imageSize(im, d.left)
+		if !im.ok || w < 1 || h < 1 {
+			continue
+		}
+		d.skip(3)
+		d.need(4.5 + h) // the name stays with its picture
+		name := d.attNames[a]
+		if name == "" {
+			name = a.name
+		}
+		d.para([]span{{text: name}}, textStyle{size: 8.5, lineH: 4.5, color: grayText}, d.left, 0)
+		d.image(a, d.left)
+	}
 }
 
 type pdfImage struct {
@@ -213,20 +243,28 @@ func (d *pdfDoc) image(a *attachment, x float64) {
 		d.para([]span{{text: "[image: " + a.name + "]"}}, textStyle{size: 9, lineH: 4.5, color: grayText}, x, 0)
 		return
 	}
-	w, h := float64(im.w)*25.4/96, float64(im.h)*25.4/96
+	w, h := d.imageSize(im, x)
+	if w < 1 || h < 1 {
+		return // spacers and tracking pixels
+	}
+	d.shown[a] = true
+	d.need(h)
+	d.drawBars(h + 2)
+	d.f.ImageOptions(im.name, x, d.y, w, h, false, fpdf.ImageOptions{}, 0, "")
+	d.y += h + 2
+}
+
+// imageSize is the size in mm of an image drawn at x: 96 dpi, scaled down
+// to fit the column and the page.
+func (d *pdfDoc) imageSize(im pdfImage, x float64) (w, h float64) {
+	w, h = float64(im.w)*25.4/96, float64(im.h)*25.4/96
 	if maxW := d.right - x; w > maxW {
 		w, h = maxW, h*maxW/w
 	}
 	if maxH := pageH - marginT - marginB - 8; h > maxH {
 		w, h = w*maxH/h, maxH
 	}
-	if w < 1 || h < 1 {
-		return // spacers and tracking pixels
-	}
-	d.need(h)
-	d.drawBars(h + 2)
-	d.f.ImageOptions(im.name, x, d.y, w, h, false, fpdf.ImageOptions{}, 0, "")
-	d.y += h + 2
+	return w, h
 }
 
 func (d *pdfDoc) registerImage(a *attachment) pdfImage {

@@ -55,6 +55,9 @@ var corpus = map[string]corpusCase{
 	"images-cmyk-alpha.eml":     {"Proofs in CMYK and with transparency", "two logos with transparency", 0, nil},
 	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
 	"plain-table.eml":           {"April numbers in a plain text table", "here are the numbers for April", 0, nil},
+	"newsletter-columns.eml":    {"Neighbourhood Letter, April", "community garden opens its gates", 0, nil},
+	"bidi-mixed.eml":            {"Mixed directions: פגישה", "הפגישה נדחתה ליום ראשון", 'ש', nil},
+	"image-attachments.eml":     {"Pictures from the excursion", "three pictures from the excursion", 0, []string{"red.png", "lake.jpg", "green.gif"}},
 }
 
 func readCorpus(t testing.TB) map[string][]byte {

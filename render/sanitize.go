@@ -192,16 +192,14 @@ func (s *sanitizer) attr(k, v string) {
 	s.b.WriteString(" " + k + "=\"" + html.EscapeString(v) + "\"")
 }
 
-// img keeps data: and cid: images and replaces remote ones.
+// img keeps data: images and the message's own (cid: or Content-Location)
+// and replaces remote ones.
 func (s *sanitizer) img(n *html.Node) {
 	src := strings.TrimSpace(attr(n, "src"))
 	uri := ""
-	switch l := strings.ToLower(src); {
-	case strings.HasPrefix(l, "cid:"):
-		if a := s.m.cids[cidKey(src[4:])]; a != nil {
-			uri = s.image(a)
-		}
-	case strings.HasPrefix(l, "data:image/"):
+	if a := s.m.resource(src); a != nil {
+		uri = s.image(a)
+	} else if strings.HasPrefix(strings.ToLower(src), "data:image/") {
 		if a := dataImage(src); a != nil {
 			uri = s.image(a)
 		}

@@ -1,0 +1,226 @@
+package render
+
+import (
+	"image"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The PDF's layout of tables, images, emoji and mixed-direction text,
+// checked from outside with poppler's tools.
+
+// renderRaw writes the PDF of raw (with the system fonts) to a file.
+func renderRaw(t *testing.T, name string, raw []byte) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name+".pdf")
+	if err := os.WriteFile(f, render(t, "pdf", raw, Options{ExtraFonts: systemFonts()}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// pdfImageSizes lists the images drawn on the pages (pdfimages -list) as
+// "width×height".
+func pdfImageSizes(t *testing.T, f string) []string {
+	var out []string
+	for i, l := range strings.Split(run(t, "pdfimages", "-list", f), "\n") {
+		fs := strings.Fields(l)
+		if i < 2 || len(fs) < 5 {
+			continue
+		}
+		out = append(out, fs[3]+"×"+fs[4])
+	}
+	return out
+}
+
+// Image attachments are shown after the text, each once, scaled to the
+// page; an image that the HTML refers to by Content-Location is shown in
+// place and not listed.
+func TestPDFImageAttachments(t *testing.T) {
+	raw := readCorpus(t)["image-attachments.eml"]
+	f := renderRaw(t, "images", raw)
+	got := strings.Join(pdfImageSizes(t, f), " ")
+	if want := "200×60 300×200 900×600 120×80"; got != want {
+		t.Errorf("images drawn: %s, want %s (logo in place, then red.png, lake.jpg, green.gif)", got, want)
+	}
+	txt := run(t, "pdftotext", "-layout", f, "-")
+	if strings.Contains(txt, "logo.png") || !strings.Contains(txt, "Attachments (3)") {
+		t.Errorf("the logo shown in place must not be listed:\n%s", txt)
+	}
+	// The large JPEG is scaled down to the column (174 mm): more than its
+	// 96 pixels per inch.
+	for _, l := range strings.Split(run(t, "pdfimages", "-list", f), "\n") {
+		if fs := strings.Fields(l); len(fs) > 12 && fs[3] == "900" {
+			if ppi, _ := strconv.Atoi(fs[12]); ppi < 125 {
+				t.Errorf("lake.jpg drawn at %d ppi, want it scaled to the column (about 131)", ppi)
+			}
+		}
+	}
+}
+
+// The HTML view resolves Content-Location references too (the shared
+// parse model): the logo is shown from a data: URI, not blocked.
+func TestHTMLContentLocation(t *testing.T) {
+	page := string(render(t, "html", readCorpus(t)["image-attachments.eml"], Options{}))
+	if !strings.Contains(page, "data:image/png;base64,") {
+		t.Error("the logo referred to by Content-Location is not shown in the HTML view")
+	}
+}
+
+// vLine reports whether a vertical line is drawn at some pixel column
+// between x0 and x1 (points) over the whole height from y0 to y1.
+func vLine(img image.Image, x0, x1, y0, y1 float64) bool {
+	for x := int(x0 * ppmScale); x <= int(x1*ppmScale); x++ {
+		all := true
+		for y := int(y0 * ppmScale); y <= int(y1*ppmScale); y++ {
+			if g, _, _, _ := img.At(x, y).RGBA(); g > 0xE800 {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// HTML tables are laid out as tables: a newsletter's two columns side by
+// side (without lines, as the message has none), a bordered data table
+// in columns with its borders, its cells wrapping; nothing is flattened
+// to "a | b".
+func TestPDFTables(t *testing.T) {
+	f := renderRaw(t, "columns", readCorpus(t)["newsletter-columns.eml"])
+	txt := run(t, "pdftotext", f, "-")
+	if strings.Contains(txt, " | ") {
+		t.Errorf("table flattened:\n%s", txt)
+	}
+	ws := wordBoxes(t, f)
+	garden, kitchen := findWord(t, ws, "Garden"), findWord(t, ws, "Kitchen")
+	if abs(garden.yMin-kitchen.yMin) > 1 || kitchen.xMin < garden.xMax+100 {
+		t.Errorf("the two columns are not side by side: Garden %+v, Kitchen %+v", garden, kitchen)
+	}
+	// Both columns wrap within their half of the page.
+	shed, cream := findWord(t, ws, "shed."), findWord(t, ws, "cream.")
+	if shed.xMax > kitchen.xMin || cream.xMin < kitchen.xMin-1 || shed.yMin <= garden.yMin+20 {
+		t.Errorf("columns do not wrap in place: shed. %+v, cream. %+v", shed, cream)
+	}
+	img := pagePixels(t, f)
+	if vLine(img, garden.xMax+2, kitchen.xMin-2, kitchen.yMin, shed.yMax) {
+		t.Error("a line is drawn between the newsletter's columns, which have no border")
+	}
+	// The order list: Item | Qty | Price columns, bordered; the long item
+	// wraps... or not, but stays left of the Qty column.
+	item, qty, price := findWord(t, ws, "Item"), findWord(t, ws, "Qty"), findWord(t, ws, "Price")
+	wild, garlic := findWord(t, ws, "Wild"), findWord(t, ws, "2.50")
+	if abs(item.yMin-qty.yMin) > 1 || abs(qty.yMin-price.yMin) > 1 || qty.xMin < item.xMax+50 || garlic.xMin < qty.xMax {
+		t.Errorf("the order list is not in columns: Item %+v Qty %+v Price %+v 2.50 %+v", item, qty, price, garlic)
+	}
+	if !vLine(img, qty.xMin-5, qty.xMin-0.2, wild.yMin, wild.yMax) || !vLine(img, price.xMin-5, price.xMin-0.2, wild.yMin, wild.yMax) {
+		t.Error("no cell borders in the bordered table")
+	}
+}
+
+// A table row taller than a page: each column flows over the pages,
+// side by side, and every page has its one page number.
+func TestPDFTallRow(t *testing.T) {
+	left := strings.Repeat("<p>Left column text that goes on and on, paragraph after paragraph.</p>", 120)
+	right := strings.Repeat("<p>Right column words beside it.</p>", 90)
+	raw := []byte("From: a@example.com\r\nSubject: Tall row\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		"<table><tr><td>" + left + "</td><td>" + right + "</td></tr></table><p>After the table.</p>")
+	f := renderRaw(t, "tall", raw)
+	pages := 0
+	for _, l := range strings.Split(run(t, "pdfinfo", f), "\n") {
+		if fs := strings.Fields(l); len(fs) == 2 && fs[0] == "Pages:" {
+			pages, _ = strconv.Atoi(fs[1])
+		}
+	}
+	if pages < 3 {
+		t.Fatalf("%d pages, want at least 3", pages)
+	}
+	p2 := run(t, "pdftotext", "-layout", "-f", "2", "-l", "2", f, "-")
+	if !strings.Contains(p2, "Left column") || !strings.Contains(p2, "Right column") {
+		t.Errorf("page 2 does not hold both columns:\n%s", p2)
+	}
+	last := run(t, "pdftotext", "-f", strconv.Itoa(pages), "-l", strconv.Itoa(pages), f, "-")
+	if !strings.Contains(last, "After the table.") || strings.Contains(last, "Right column") {
+		t.Errorf("the text after the table is not below the row on the last page:\n%s", last)
+	}
+	for p := 1; p <= pages; p++ {
+		txt := strings.Fields(run(t, "pdftotext", "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), f, "-"))
+		if n := strconv.Itoa(p); len(txt) == 0 || txt[len(txt)-1] != n {
+			t.Errorf("page %d does not end with its number", p)
+		}
+	}
+}
+
+// emojiFont is the path of the monochrome emoji font SystemFonts uses.
+func emojiFont(t *testing.T) {
+	t.Helper()
+	if !fontFor(systemFonts(), '😀') {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no emoji font: fonts-symbola is required in CI")
+		}
+		t.Skip("no emoji font installed (fonts-symbola or fonts-noto-core)")
+	}
+}
+
+// Emoji and other characters above U+FFFF are drawn with the system's
+// emoji font and are themselves in the text layer and the title: no box,
+// no U+FFFD, no Private Use Area code.
+func TestPDFEmoji(t *testing.T) {
+	emojiFont(t)
+	f := renderRaw(t, "emoji", readCorpus(t)["emoji.eml"])
+	fonts := run(t, "pdffonts", f)
+	if !strings.Contains(fonts, "+Symbola") && !strings.Contains(fonts, "+NotoSansSymbols2") {
+		t.Errorf("no emoji font embedded:\n%s", fonts)
+	}
+	txt := run(t, "pdftotext", f, "-")
+	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Eve 🌟"} {
+		if !strings.Contains(txt, s) {
+			t.Errorf("text layer lacks %q:\n%s", s, txt)
+		}
+	}
+	if strings.ContainsAny(txt, "\ufffd") || strings.ContainsFunc(txt, func(r rune) bool { return r >= puaFirst && r <= puaLast }) {
+		t.Errorf("replacement or private characters in the text layer:\n%s", txt)
+	}
+	if n := strings.Count(txt, string(tofu)); n > 1 { // the Gothic letter has no font here
+		t.Errorf("%d boxes drawn:\n%s", n, txt)
+	}
+	if info := run(t, "pdfinfo", f); !strings.Contains(info, "Party tonight 🎉🍕 at 8") {
+		t.Errorf("title:\n%s", info)
+	}
+}
+
+// Mixed-direction lines are drawn in the order of the Unicode bidi
+// algorithm, and Arabic is in the text layer as its letters in logical
+// order (lam-alef ligature included), not as presentation forms.
+func TestPDFBidi(t *testing.T) {
+	if !fontFor(systemFonts(), 'ع') || !fontFor(systemFonts(), 'ש') {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Hebrew or Arabic font: fonts-dejavu-core is required in CI")
+		}
+		t.Skip("no Hebrew or Arabic font installed")
+	}
+	f := renderRaw(t, "bidi", readCorpus(t)["bidi-mixed.eml"])
+	txt := run(t, "pdftotext", f, "-")
+	for _, s := range []string{"السلام عليكم", "لا شكرا", "تم تأكيد حجزك في فندق", "שלום עולם", "הפגישה נדחתה ליום ראשון"} {
+		if !strings.Contains(txt, s) {
+			t.Errorf("text layer lacks %q:\n%s", s, txt)
+		}
+	}
+	if strings.ContainsFunc(txt, func(r rune) bool { return r >= 0xFB50 && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF }) {
+		t.Errorf("presentation forms in the text layer:\n%s", txt)
+	}
+	// "Hebrew: שלום עולם 123 and": the number belongs to the Hebrew run
+	// (UAX #9 W7, I1) and is drawn at its left end; שלום, the first
+	// Hebrew word, rightmost. poppler gives RTL words in drawing order.
+	ws := wordBoxes(t, f)
+	shalom, olam, n := findWord(t, ws, "םולש"), findWord(t, ws, "םלוע"), findWord(t, ws, "123")
+	if !(n.xMax < olam.xMin && olam.xMax < shalom.xMin) {
+		t.Errorf("Hebrew line drawn out of bidi order: 123 %+v, עולם %+v, שלום %+v", n, olam, shalom)
+	}
+}
