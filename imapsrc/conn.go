@@ -65,7 +65,13 @@ type Config struct {
 var ErrAuth = errors.New("login refused")
 
 // normalize fills defaults and refuses unsafe settings.
-func (c *Config) normalize() error {
+func (c *Config) normalize() error { return c.Normalize("993", "143") }
+
+// Normalize fills defaults and refuses unsafe settings (a password or token
+// without TLS off loopback), with tlsPort the default port for implicit TLS
+// and plainPort that for STARTTLS and none. imapsrc/pop3 calls it with
+// POP3's ports, so that both protocols follow the same rules.
+func (c *Config) Normalize(tlsPort, plainPort string) error {
 	if c.TLS == "" {
 		c.TLS = TLSImplicit
 	}
@@ -78,11 +84,9 @@ func (c *Config) normalize() error {
 	port := ""
 	switch c.TLS {
 	case TLSImplicit:
-		port = "993"
-	case TLSStartTLS:
-		port = "143"
-	case TLSNone:
-		port = "143"
+		port = tlsPort
+	case TLSStartTLS, TLSNone:
+		port = plainPort
 	default:
 		return fmt.Errorf("unknown TLS mode %q (want implicit, starttls or none)", c.TLS)
 	}
@@ -125,6 +129,10 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// TLSConfig is the TLS configuration for the server: verified against
+// the system's CAs and CAFile, TLS 1.2 at least.
+func (c *Config) TLSConfig() (*tls.Config, error) { return c.tlsConfig() }
 
 func (c *Config) tlsConfig() (*tls.Config, error) {
 	tc := &tls.Config{ServerName: c.host(), MinVersion: tls.VersionTLS12}

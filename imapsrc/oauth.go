@@ -207,6 +207,33 @@ func (c *oauthBearerClient) Next(challenge []byte) ([]byte, error) {
 	return []byte{0x01}, nil
 }
 
+// Token returns the OAuth2 access token from TokenCmd (cached for all
+// copies of the normalized Config), for imapsrc/pop3.
+func (c *Config) Token(ctx context.Context) (string, error) { return c.tokens.token(ctx) }
+
+// TokenRefused forgets tok after the server refused it, so that the next
+// Token runs the command again.
+func (c *Config) TokenRefused(tok string) { c.tokens.refused(tok) }
+
+// OAuthClient returns the SASL client of mech (AuthXOAuth2 or
+// AuthOAuthBearer) for tok, and a function that describes the server's
+// error challenge once one came ("" before), for imapsrc/pop3.
+func OAuthClient(mech, user, tok, addr string) (sasl.Client, func() string) {
+	if mech == AuthOAuthBearer {
+		cl := newOAuthBearerClient(user, tok, addr)
+		return cl, func() string { return describe(cl.failure) }
+	}
+	cl := &xoauth2Client{user: user, token: tok}
+	return cl, func() string { return describe(cl.failure) }
+}
+
+func describe(e *oauthError) string {
+	if e == nil {
+		return ""
+	}
+	return e.String()
+}
+
 // chooseMech picks the SASL mechanism for a token: cfg.Auth if given,
 // else OAUTHBEARER when the server offers it, else XOAUTH2.
 func chooseMech(c *imapclient.Client, auth string) string {
