@@ -12,6 +12,7 @@ type config struct {
 	dir           string // the instance's folder; everything lives below it
 	instance      string // instance_name
 	port, tlsPort int    // imap and imaps listeners on 127.0.0.1
+	pop3Port      int    // a pop3 listener (STLS offered) too, if not 0
 	uid, gid      int    // owner of the mail files
 	rootless      bool   // run every process as the current user
 	rawlog        bool   // write a rawlog of every IMAP session
@@ -20,7 +21,7 @@ type config struct {
 }
 
 // String renders a complete dovecot.conf for Dovecot 2.3. It includes
-// nothing from /etc/dovecot: only IMAP, only on 127.0.0.1, one user from a
+// nothing from /etc/dovecot: only IMAP (and POP3 if asked), only on 127.0.0.1, one user from a
 // passwd-file, Maildir++ with "/" as the hierarchy separator.
 func (c config) String() string {
 	var b strings.Builder
@@ -30,7 +31,12 @@ func (c config) String() string {
 	p("base_dir = %s/run", c.dir)
 	p("state_dir = %s/state", c.dir)
 	p("log_path = %s/dovecot.log", c.dir)
-	p("protocols = imap")
+	if c.pop3Port != 0 {
+		p("protocols = imap pop3")
+		p("pop3_uidl_format = %%08Xu%%08Xv")
+	} else {
+		p("protocols = imap")
+	}
 	p("listen = 127.0.0.1")
 	p("shutdown_clients = yes")
 	p("")
@@ -51,6 +57,11 @@ func (c config) String() string {
 		p("protocol imap {")
 		p("  rawlog_dir = %s/mail/rawlog", c.dir)
 		p("}")
+		if c.pop3Port != 0 {
+			p("protocol pop3 {")
+			p("  rawlog_dir = %s/mail/rawlog-pop3", c.dir)
+			p("}")
+		}
 	}
 	if c.quota {
 		p("mail_plugins = $mail_plugins quota")
@@ -96,6 +107,19 @@ func (c config) String() string {
 		p("  chroot =")
 	}
 	p("}")
+	if c.pop3Port != 0 {
+		p("service pop3-login {")
+		p("  inet_listener pop3 {")
+		p("    port = %d", c.pop3Port)
+		p("  }")
+		p("  inet_listener pop3s {")
+		p("    port = 0")
+		p("  }")
+		if c.rootless {
+			p("  chroot =")
+		}
+		p("}")
+	}
 	if c.rootless {
 		name, group := strconv.Itoa(c.uid), strconv.Itoa(c.gid)
 		if u, err := user.LookupId(name); err == nil {

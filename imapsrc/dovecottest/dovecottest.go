@@ -1,5 +1,5 @@
-// Package dovecottest starts a private Dovecot IMAP server for Go tests and
-// benchmarks.
+// Package dovecottest starts a private Dovecot IMAP server (and, with
+// Options.POP3, POP3 too) for Go tests and benchmarks.
 //
 // It owns one Dovecot instance per Start (tests) or Launch (the benchmark
 // command, cmd/mailfs-bench): its own temporary folder, config, base_dir,
@@ -51,6 +51,7 @@ const startTimeout = 10 * time.Second
 type Server struct {
 	Addr     string // "127.0.0.1:PORT", plain IMAP (STARTTLS offered)
 	TLSAddr  string // "127.0.0.1:PORT", implicit TLS (imaps)
+	POP3Addr string // "127.0.0.1:PORT", plain POP3 (STLS offered), with Options.POP3
 	CAFile   string // PEM file of the self-signed cert (SAN IP:127.0.0.1) to trust
 	User     string // the one mail user, "alice"
 	Password string
@@ -86,6 +87,9 @@ func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	lookPath(t, "dovecot")
 	lookPath(t, "doveadm")
+	if opts.POP3 {
+		lookPOP3(t)
+	}
 	opts.RawLog = true
 	s, err := Launch(opts)
 	if err != nil {

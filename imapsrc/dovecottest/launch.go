@@ -25,6 +25,10 @@ type Options struct {
 	// MaxMailSize, when set (e.g. "10k"), makes Dovecot refuse messages
 	// bigger than that (quota_max_mail_size).
 	MaxMailSize string
+	// POP3 makes the server also speak POP3 (dovecot-pop3d) on POP3Addr,
+	// to the same user and maildrop, with stable UIDLs; with RawLog, its
+	// sessions are logged for POP3Commands.
+	POP3 bool
 }
 
 // ErrNotInstalled is wrapped by Launch's error when dovecot or doveadm is
@@ -82,7 +86,7 @@ func (s *Server) launch(opts Options, rootless bool) error {
 	if err := writeCert(s.CAFile, filepath.Join(s.dir, "key.pem")); err != nil {
 		return err
 	}
-	for _, d := range []string{"mail", "mail/home", s.home, "mail/index", s.rawlog} {
+	for _, d := range []string{"mail", "mail/home", s.home, "mail/index", s.rawlog, s.rawlog + "-pop3"} {
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(s.dir, d)
 		}
@@ -102,11 +106,15 @@ func (s *Server) launch(opts Options, rootless bool) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		cfg := config{dir: s.dir, instance: s.instance, uid: s.uid, gid: s.gid, rootless: rootless, rawlog: opts.RawLog, quota: opts.Quota != "" || opts.MaxMailSize != "", maxMailSize: opts.MaxMailSize}
-		ports, perr := freePorts(2)
+		ports, perr := freePorts(3)
 		if perr != nil {
 			return perr
 		}
 		cfg.port, cfg.tlsPort = ports[0], ports[1]
+		if opts.POP3 {
+			cfg.pop3Port = ports[2]
+			s.POP3Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.pop3Port))
+		}
 		if err = os.WriteFile(s.conf, []byte(cfg.String()), 0o644); err != nil {
 			return err
 		}
