@@ -396,3 +396,50 @@ func TestUIDsPersist(t *testing.T) {
 }
 
 func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// A session busy while a Status lists new mail does not serve the
+// listing that follows, since it lacks that mail.
+func TestFakeStaleSessionNotReused(t *testing.T) {
+	f := startFake(t, fakeMsgs...)
+	cfg := f.config()
+	cfg.Conns = 2
+	s, err := New(cfg, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	st, err := s.Status(ctx, Folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFn, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- s.FetchBodies(ctx, Folder, st.UIDValidity, []uint32{1}, func(uid uint32, r io.Reader) error {
+			close(inFn)
+			<-release
+			_, err := io.Copy(io.Discard, r)
+			return err
+		})
+	}()
+	<-inFn
+	f.mu.Lock()
+	f.msgs = append(f.msgs, fakeMsg{"c3", "Subject: three\r\n\r\nx\r\n"})
+	f.mu.Unlock()
+	st, err = s.Status(ctx, Folder)
+	if err != nil || st.Messages != 3 || st.UIDNext != 4 {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var uids []uint32
+	if err := s.FetchMeta(ctx, Folder, st.UIDValidity, 1, func(m cache.Meta) error { uids = append(uids, m.UID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(uids) != "[1 2 3]" {
+		t.Errorf("listed %v after a Status of 3 messages", uids)
+	}
+}

@@ -47,6 +47,7 @@ type Source struct {
 	part *partCursor   // a RETR left open between two parts of a big message
 
 	bodyFetches atomic.Int64
+	newest      atomic.Uint32 // the highest UIDNEXT a session has listed
 }
 
 var _ cache.Source = (*Source)(nil)
@@ -113,7 +114,10 @@ func (s *Source) Close() error {
 }
 
 // get returns a session: the newest idle one, or with fresh a new one (the
-// idle ones are ended: they may not show the newest mail).
+// idle ones are ended: they may not show the newest mail). An idle session
+// that began before the newest message was seen is ended too: the cache
+// may ask about that message (after a Status that listed it), and the old
+// session does not have it.
 func (s *Source) get(ctx context.Context, fresh bool) (*session, error) {
 	select {
 	case s.sem <- struct{}{}:
@@ -122,12 +126,17 @@ func (s *Source) get(ctx context.Context, fresh bool) (*session, error) {
 	}
 	s.mu.Lock()
 	var ss *session
-	old := s.idle
-	s.idle = nil
-	if !fresh && len(old) > 0 {
-		ss, old = old[len(old)-1], old[:len(old)-1]
-		s.idle = old
-		old = nil
+	var old, keep []*session
+	for _, o := range s.idle {
+		if fresh || o.next < s.newest.Load() {
+			old = append(old, o)
+		} else {
+			keep = append(keep, o)
+		}
+	}
+	s.idle = keep
+	if n := len(s.idle); n > 0 {
+		ss, s.idle = s.idle[n-1], s.idle[:n-1]
 		ss.timer.Stop()
 	}
 	s.mu.Unlock()
@@ -177,6 +186,8 @@ func (s *Source) listed(c *client) (*session, error) {
 		return nil, err
 	}
 	ss.valid, ss.next = valid, next
+	for cur := s.newest.Load(); next > cur && !s.newest.CompareAndSwap(cur, next); cur = s.newest.Load() {
+	}
 	ss.num, ss.size = make(map[uint32]int, len(uids)), make(map[uint32]int64, len(uids))
 	for i, uid := range uids {
 		if _, dup := ss.num[uid]; dup {
@@ -228,15 +239,15 @@ func (s *Source) do(ctx context.Context, fresh bool, op func(ss *session) error)
 		stop := context.AfterFunc(ctx, func() { ss.c.close() })
 		err = op(ss)
 		stop()
-		var se *serverError
-		if err != nil && !errors.As(err, &se) && !errors.Is(err, cache.ErrUIDValidity) && !errors.Is(err, errFn) {
-			ss.bad = true
-		}
+		// Only check's errors leave the connection between two
+		// commands; after any other the rest of an answer may be unread.
+		early := errors.Is(err, cache.ErrUIDValidity) || errors.Is(err, cache.ErrGone)
+		ss.bad = err != nil && !early
 		s.put(ss)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err == nil || !ss.bad {
+		if err == nil || early || errors.Is(err, errFn) {
 			break
 		}
 		s.log.Warn("pop3: connection lost, retrying", "err", err)
