@@ -59,6 +59,7 @@ type Account struct {
 	Name     string // the account's directory in a multi-account mount; unique
 	Provider string // a preset name (imapsrc.LookupProvider), canonical
 	Server   string // HOST[:PORT]; overrides the preset's host
+	Protocol string // "" or imap; pop3 for a POP3 maildrop (imapsrc/pop3)
 	Region   string // for presets whose host depends on a region (workmail)
 	TLS      string // implicit, starttls or none; "" for the preset's or implicit
 	TLSCA    string // extra CA file
@@ -92,6 +93,7 @@ var flagNames = map[string]string{
 	"password_env": passwordEnv, "oauth_token_cmd": "--oauth-token-cmd",
 	"tls_ca": "--tls-ca", "tls": "--tls", "server": "--server", "user": "--user",
 	"provider": "--provider", "region": "--region", "auth": "--auth", "conns": "--conns",
+	"protocol": "--protocol",
 }
 
 // flagWords rewrites a problem message "KEY: text" of an account from
@@ -136,6 +138,7 @@ type fileAccount struct {
 	Name          string          `toml:"name,omitempty"`
 	Provider      string          `toml:"provider,omitempty"`
 	Server        string          `toml:"server,omitempty"`
+	Protocol      string          `toml:"protocol,omitempty"`
 	Region        string          `toml:"region,omitempty"`
 	TLS           string          `toml:"tls,omitempty"`
 	TLSCA         string          `toml:"tls_ca,omitempty"`
@@ -157,7 +160,7 @@ type fileAccount struct {
 }
 
 // accountKeys are the keys of an [[account]], for suggestions.
-var accountKeys = []string{"name", "provider", "server", "region", "tls", "tls_ca", "user",
+var accountKeys = []string{"name", "provider", "server", "protocol", "region", "tls", "tls_ca", "user",
 	"password_cmd", "password_file", "password_env", "oauth_token_cmd", "auth",
 	"cache_dir", "formats", "conns", "include", "exclude", "since", "before", "show_all_mail", "read_write"}
 
@@ -330,7 +333,7 @@ func parseConfig(path string, doc []byte) (*Config, *fileConfig, error) {
 // cfg; relative paths are taken from base.
 func (fa fileAccount) account(base string, cfg *Config) Account {
 	a := Account{
-		Name: fa.Name, Server: fa.Server, Region: fa.Region, TLS: fa.TLS, User: fa.User,
+		Name: fa.Name, Server: fa.Server, Protocol: fa.Protocol, Region: fa.Region, TLS: fa.TLS, User: fa.User,
 		PasswordCmd: fa.PasswordCmd, PasswordEnv: fa.PasswordEnv,
 		OAuthTokenCmd: fa.OAuthTokenCmd, Auth: fa.Auth,
 		Formats: cfg.Formats, Conns: cfg.Conns,
@@ -432,6 +435,15 @@ func (a Account) check() []accountProblem {
 		if strings.ContainsAny(a.Server, "/ \t") || strings.Contains(a.Server, "://") {
 			bad("server", "want HOST or HOST:PORT, got %q", a.Server)
 		}
+	}
+	switch a.Protocol {
+	case "", protoIMAP:
+	case protoPOP3:
+		if a.Provider != "" {
+			bad("provider", "presets are for IMAP: give the POP3 server with server")
+		}
+	default:
+		bad("protocol", "unknown protocol %q (want imap or pop3)", a.Protocol)
 	}
 	switch imapsrc.TLSMode(a.TLS) {
 	case "", imapsrc.TLSImplicit, imapsrc.TLSStartTLS, imapsrc.TLSNone:

@@ -214,6 +214,10 @@ func TestConfigErrors(t *testing.T) {
 			[]string{`:6: account "a": exclude: bad folder pattern "[a-"`}},
 		{"show_all_mail not gmail", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\nshow_all_mail = true\n",
 			[]string{`:6: account "a": show_all_mail: only for`}},
+		{"unknown protocol", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\nprotocol = \"imap4\"\n",
+			[]string{`:6: account "a": protocol: unknown protocol "imap4"`}},
+		{"pop3 with a preset", "[[account]]\nname = \"a\"\nuser = \"u\"\nprovider = \"gmail\"\noauth_token_cmd = \"x\"\nprotocol = \"pop3\"\n",
+			[]string{`account "a": provider: presets are for IMAP`}},
 		{"conns out of range", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\nconns = 0\n",
 			[]string{`:6: account "a": conns: 0 is out of range`}},
 		{"several problems, sorted by line", "log_level = \"loud\"\n[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\ntls = \"ssl\"\n",
@@ -298,5 +302,15 @@ func TestConfigReadWrite(t *testing.T) {
 	}
 	if !cfg.Accounts[0].ReadWrite || cfg.Accounts[1].ReadWrite {
 		t.Errorf("read_write: a %v (want true), b %v (want false)", cfg.Accounts[0].ReadWrite, cfg.Accounts[1].ReadWrite)
+	}
+}
+
+func TestConfigProtocol(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, "[[account]]\nname = \"old\"\nuser = \"u\"\nserver = \"pop.example.com\"\npassword_cmd = \"echo x\"\nprotocol = \"pop3\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.Accounts[0]; a.Protocol != protoPOP3 {
+		t.Errorf("protocol = %q", a.Protocol)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"mailfs/cache"
 	"mailfs/imapsrc"
 	"mailfs/imapsrc/demo"
+	"mailfs/imapsrc/pop3"
 )
 
 // accountFlags are the flags that say which account(s) to use; mount and
@@ -26,6 +27,7 @@ import (
 type accountFlags struct {
 	config, account                                     string
 	server, provider, region, tls, tlsCA, user          string
+	protocol                                            string
 	passwordFile, passwordCmd, tokenCmd, auth, cacheDir string
 	conns                                               int
 	demo                                                bool
@@ -36,6 +38,7 @@ func (af *accountFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&af.config, "config", "", "use the accounts of config `FILE` (default $XDG_CONFIG_HOME/mailfs/config.toml when no --server or --provider is given)")
 	fl.StringVar(&af.account, "account", "", "with a config file: only the account `NAME`")
 	fl.StringVar(&af.server, "server", "", "IMAP server as `HOST[:PORT]` (port 993 for implicit TLS, 143 otherwise)")
+	fl.StringVar(&af.protocol, "protocol", "", "`PROTOCOL` of --server: imap (default) or pop3 (one read-only folder, INBOX; port 995 for implicit TLS, 110 otherwise)")
 	fl.StringVar(&af.provider, "provider", "", "a provider preset `NAME` such as gmail or outlook (see 'mailfs providers')")
 	fl.StringVar(&af.region, "region", "", "`REGION` for presets that need one (workmail)")
 	fl.StringVar(&af.tls, "tls", "", "TLS `MODE`: implicit (default), starttls, or none (loopback servers only)")
@@ -54,6 +57,7 @@ func (af *accountFlags) register(cmd *cobra.Command) {
 	cmd.MarkFlagDirname("cache")
 	cmd.RegisterFlagCompletionFunc("account", completeAccounts)
 	cmd.RegisterFlagCompletionFunc("provider", completeProviders)
+	cmd.RegisterFlagCompletionFunc("protocol", fixedWords([]string{protoIMAP, protoPOP3}))
 	cmd.RegisterFlagCompletionFunc("tls", fixedWords([]string{string(imapsrc.TLSImplicit), string(imapsrc.TLSStartTLS), string(imapsrc.TLSNone)}))
 	cmd.RegisterFlagCompletionFunc("auth", fixedWords([]string{imapsrc.AuthPassword, imapsrc.AuthXOAuth2, imapsrc.AuthOAuthBearer}))
 	for _, name := range []string{"server", "user", "region", "password-cmd", "oauth-token-cmd", "conns"} {
@@ -89,7 +93,7 @@ func (af accountFlags) resolve(stderr io.Writer) (accts []Account, cfg *Config, 
 	fromFlags := af.server != "" || af.provider != "" || af.user != ""
 	if af.config == "" && fromFlags {
 		a := Account{
-			Name: "account", Server: af.server, Provider: af.provider, Region: af.region,
+			Name: "account", Server: af.server, Protocol: af.protocol, Provider: af.provider, Region: af.region,
 			TLS: af.tls, TLSCA: af.tlsCA, User: af.user, Auth: af.auth,
 			PasswordFile: af.passwordFile, PasswordCmd: af.passwordCmd, OAuthTokenCmd: af.tokenCmd,
 			CacheDir: af.cacheDir, Conns: cmp.Or(af.conns, defaultConns), Formats: defaultFormats,
@@ -191,7 +195,7 @@ func promptPassword(stderr io.Writer, a Account) error {
 // opened is one account ready to serve.
 type opened struct {
 	name  string // directory in a multi-account mount
-	src   *imapsrc.Source
+	src   source
 	cache *cache.Cache
 	dir   string // the cache folder
 	close func()
@@ -214,7 +218,7 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 				return nil, err
 			}
 		}
-		o, err := openOne(ctx, "", cfg, dir, "--cache "+dir, true, log)
+		o, err := openOne(ctx, "", sourceConfig{Config: cfg}, dir, "--cache "+dir, true, log)
 		if err != nil {
 			srv.Close()
 			return nil, err
@@ -237,7 +241,8 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 	}
 	strict = strict || len(accts) == 1
 	for _, a := range accts {
-		cfg, err := a.SourceConfig()
+		icfg, err := a.SourceConfig()
+		cfg := sourceConfig{Config: icfg}
 		if a.PasswordEnv == passwordEnv {
 			os.Unsetenv(passwordEnv) // read once; not passed on to any command
 		}
@@ -254,7 +259,7 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 			what = "--cache " + a.CacheDir
 		}
 		if dir == "" {
-			if dir, err = defaultCacheDir(cfg, a, log); err != nil {
+			if dir, err = defaultCacheDir(cfg.Config, a, log); err != nil {
 				closeAll()
 				return nil, err
 			}
@@ -264,6 +269,14 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 		if single {
 			name = ""
 		}
+		if a.Protocol == protoPOP3 && a.ReadWrite {
+			closeAll()
+			if a.FromFlags {
+				return nil, fmt.Errorf("%w: drop --read-write", pop3.ErrReadOnly)
+			}
+			return nil, fmt.Errorf("account %q: %w: drop read_write (or --read-write)", a.Name, pop3.ErrReadOnly)
+		}
+		cfg.StateDir, cfg.POP3 = dir, a.Protocol == protoPOP3
 		o, err := openOne(ctx, name, cfg, dir, what, strict, log)
 		if err != nil {
 			closeAll()
@@ -279,20 +292,20 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 
 // openOne logs in (failing if strict, else logging) and opens the cache
 // with the folder list. what names the cache dir's origin in an error.
-func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir, what string, strict bool, log *slog.Logger) (*opened, error) {
+func openOne(ctx context.Context, name string, cfg sourceConfig, dir, what string, strict bool, log *slog.Logger) (*opened, error) {
 	alog := log
 	if name != "" {
 		alog = log.With("account", name)
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	src, err := imapsrc.Dial(dialCtx, cfg, alog)
+	src, err := cfg.dial(dialCtx, alog)
 	if err != nil {
 		if strict {
 			return nil, err
 		}
 		alog.Error("account unavailable, showing its cache; will retry", "err", err)
-		if src, err = imapsrc.New(cfg, alog); err != nil {
+		if src, err = cfg.new(alog); err != nil {
 			return nil, err
 		}
 	}
@@ -330,9 +343,15 @@ func defaultCacheDir(cfg imapsrc.Config, a Account, log *slog.Logger) (string, e
 		if cfg.TLS == imapsrc.TLSImplicit || cfg.TLS == "" {
 			port = "993"
 		}
+		if a.Protocol == protoPOP3 {
+			port = map[bool]string{true: "995", false: "110"}[port == "993"]
+		}
 	}
 	clean := strings.NewReplacer("/", "_", "\x00", "_").Replace
 	key := clean(cfg.User + "@" + net.JoinHostPort(host, port))
+	if a.Protocol == protoPOP3 {
+		key = "pop3_" + key // never the cache of the same user's IMAP account
+	}
 	if !a.FromFlags && a.Name != "" {
 		key = clean(a.Name)
 	}
