@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/imapsrc"
 )
 
@@ -83,7 +84,7 @@ func completeProviders(c *cobra.Command, args []string, toComplete string) ([]st
 // given with --config on the line so far, else the default one.
 func completeAccounts(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	path, _ := c.Flags().GetString("config")
-	cfg, err := LoadConfig(path)
+	cfg, err := account.Load(path)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -102,7 +103,7 @@ func completeFormats(c *cobra.Command, args []string, toComplete string) ([]stri
 		head = toComplete[:i+1]
 	}
 	var out []string
-	for _, f := range knownFormats {
+	for _, f := range account.KnownFormats {
 		if !strings.Contains(","+head, ","+f+",") {
 			out = append(out, head+f)
 		}

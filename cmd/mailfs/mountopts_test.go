@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mailfs/cmd/mailfs/internal/account"
 )
 
 func TestPasswordSource(t *testing.T) {
@@ -57,12 +59,12 @@ func TestCheckAllowOther(t *testing.T) {
 // TestCredentialMessages: mistakes with the credential of an account from
 // flags are told in the words of the flags.
 func TestCredentialMessages(t *testing.T) {
-	t.Setenv(passwordEnv, "")
+	t.Setenv(account.PasswordEnv, "")
 	code, _, stderr := runCLI("sync", "--server", "127.0.0.1:1", "--tls", "none", "--user", "u")
 	if code != 2 || !strings.Contains(stderr, "MAILFS_PASSWORD is set but empty") || strings.Contains(stderr, "password_env") || strings.Contains(stderr, `account "account"`) {
 		t.Errorf("empty MAILFS_PASSWORD: exit %d\n%s", code, stderr)
 	}
-	os.Unsetenv(passwordEnv)
+	os.Unsetenv(account.PasswordEnv)
 	missing := filepath.Join(t.TempDir(), "nosuch")
 	code, _, stderr = runCLI("sync", "--server", "127.0.0.1:1", "--tls", "none", "--user", "u", "--password-file", missing)
 	if code != 1 || !strings.Contains(stderr, "--password-file: open "+missing) || strings.Contains(stderr, "password_file") {

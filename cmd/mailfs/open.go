@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"mailfs/cache"
+	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/imapsrc"
 	"mailfs/imapsrc/demo"
 )
@@ -46,7 +47,7 @@ func (af *accountFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&af.tokenCmd, "oauth-token-cmd", "", "run `COMMAND` with sh -c for an OAuth2 access token (XOAUTH2/OAUTHBEARER)")
 	fl.StringVar(&af.auth, "auth", "", "login `METHOD`: password, xoauth2 or oauthbearer (default: from the credential and the server)")
 	fl.StringVar(&af.cacheDir, "cache", "", "cache `DIR` (default $XDG_CACHE_HOME/mailfs/NAME for an account of the config file, USER@HOST:PORT for one from flags)")
-	fl.IntVar(&af.conns, "conns", defaultConns, "IMAP connections per account at most")
+	fl.IntVar(&af.conns, "conns", account.DefaultConns, "IMAP connections per account at most")
 	fl.BoolVar(&af.demo, "demo", false, "serve a bundled sample mailbox from an in-process IMAP server")
 	for _, name := range []string{"config", "tls-ca", "password-file"} {
 		cmd.MarkFlagFilename(name)
@@ -68,57 +69,53 @@ func (af *accountFlags) checkConns(c *cobra.Command) error {
 		af.conns = 0
 		return nil
 	}
-	if msg := checkConns(af.conns); msg != "" {
+	if msg := account.CheckConns(af.conns); msg != "" {
 		return usagef("--conns %s", msg)
 	}
 	return nil
 }
 
-// passwordEnv is the environment variable a command-line account's
-// password is read from.
-const passwordEnv = "MAILFS_PASSWORD"
-
 // resolve turns the flags into accounts. single is true when the accounts
 // come from the command line (one account, shown at the mount's root).
 // Such an account without a credential gets a password typed at the
 // terminal, when stdin is one; the prompt goes to stderr.
-func (af accountFlags) resolve(stderr io.Writer) (accts []Account, cfg *Config, single bool, err error) {
+func (af accountFlags) resolve(stderr io.Writer) (accts []account.Account, cfg *account.Config, single bool, err error) {
 	if af.demo {
 		return nil, nil, true, nil
 	}
 	fromFlags := af.server != "" || af.provider != "" || af.user != ""
 	if af.config == "" && fromFlags {
-		a := Account{
+		a := account.Account{
 			Name: "account", Server: af.server, Provider: af.provider, Region: af.region,
 			TLS: af.tls, TLSCA: af.tlsCA, User: af.user, Auth: af.auth,
 			PasswordFile: af.passwordFile, PasswordCmd: af.passwordCmd, OAuthTokenCmd: af.tokenCmd,
-			CacheDir: af.cacheDir, Conns: cmp.Or(af.conns, defaultConns), Formats: defaultFormats,
+			CacheDir: af.cacheDir, Conns: cmp.Or(af.conns, account.DefaultConns), Formats: account.DefaultFormats,
 			FromFlags: true,
 		}
 		if a.User == "" || (a.Server == "" && a.Provider == "") {
 			return nil, nil, false, usagef("--user and --server (or --provider) are required, or --config, or --demo")
 		}
-		pw, envSet := os.LookupEnv(passwordEnv)
+		pw, envSet := os.LookupEnv(account.PasswordEnv)
 		others := a.PasswordFile != "" || a.PasswordCmd != "" || a.OAuthTokenCmd != ""
 		switch passwordSource(envSet, pw, others, term.IsTerminal(int(os.Stdin.Fd()))) {
 		case fromEnv:
-			a.PasswordEnv = passwordEnv
+			a.PasswordEnv = account.PasswordEnv
 		case emptyEnv:
-			return nil, nil, false, usagef("%s is set but empty: put the password in it, or unset it and use --password-file, --password-cmd or --oauth-token-cmd", passwordEnv)
+			return nil, nil, false, usagef("%s is set but empty: put the password in it, or unset it and use --password-file, --password-cmd or --oauth-token-cmd", account.PasswordEnv)
 		case fromPrompt:
 			if err := promptPassword(stderr, a); err != nil {
 				return nil, nil, false, err
 			}
-			a.PasswordEnv = passwordEnv // where the prompt put it (and a --daemon server finds it)
+			a.PasswordEnv = account.PasswordEnv // where the prompt put it (and a --daemon server finds it)
 		case noPassword:
-			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd (or run on a terminal to be asked)", passwordEnv)
+			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd (or run on a terminal to be asked)", account.PasswordEnv)
 		}
-		if ps := a.check(); len(ps) > 0 {
-			return nil, nil, false, usagef("%s", a.flagWords(ps[0].msg("")))
+		if err := a.Check(); err != nil {
+			return nil, nil, false, usagef("%s", err)
 		}
-		return []Account{a}, nil, true, nil
+		return []account.Account{a}, nil, true, nil
 	}
-	cfg, err = LoadConfig(af.config)
+	cfg, err = account.Load(af.config)
 	if errors.Is(err, os.ErrNotExist) && af.config == "" {
 		return nil, nil, false, usagef("no account given: use --server and --user, --provider, --config FILE, or --demo")
 	}
@@ -131,7 +128,7 @@ func (af accountFlags) resolve(stderr io.Writer) (accts []Account, cfg *Config, 
 		if !ok {
 			return nil, nil, false, fmt.Errorf("%s: no account named %q", cfg.Path, af.account)
 		}
-		accts = []Account{a}
+		accts = []account.Account{a}
 	}
 	if len(accts) == 0 {
 		return nil, nil, false, fmt.Errorf("%s: no [[account]]", cfg.Path)
@@ -174,7 +171,7 @@ func passwordSource(envSet bool, env string, otherFlag, stdinTTY bool) pwSource 
 
 // promptPassword asks for the password of a on the terminal without
 // echo and puts it into MAILFS_PASSWORD, from where it is read once.
-func promptPassword(stderr io.Writer, a Account) error {
+func promptPassword(stderr io.Writer, a account.Account) error {
 	host := cmp.Or(a.Server, a.Provider)
 	fmt.Fprintf(stderr, "Password for %s at %s: ", a.User, host)
 	pw, err := term.ReadPassword(int(os.Stdin.Fd()))
@@ -185,7 +182,7 @@ func promptPassword(stderr io.Writer, a Account) error {
 	if len(pw) == 0 {
 		return usagef("no password typed")
 	}
-	return os.Setenv(passwordEnv, string(pw))
+	return os.Setenv(account.PasswordEnv, string(pw))
 }
 
 // opened is one account ready to serve.
@@ -201,7 +198,7 @@ type opened struct {
 // account (or strict) a failure is returned; otherwise a failing account is
 // logged and served from its cache, retried at every poll. An account from
 // the command line (single) has no name.
-func openAccounts(ctx context.Context, af accountFlags, accts []Account, single, strict bool, log *slog.Logger) ([]*opened, error) {
+func openAccounts(ctx context.Context, af accountFlags, accts []account.Account, single, strict bool, log *slog.Logger) ([]*opened, error) {
 	if af.demo {
 		srv, err := demo.Start()
 		if err != nil {
@@ -238,8 +235,8 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 	strict = strict || len(accts) == 1
 	for _, a := range accts {
 		cfg, err := a.SourceConfig()
-		if a.PasswordEnv == passwordEnv {
-			os.Unsetenv(passwordEnv) // read once; not passed on to any command
+		if a.PasswordEnv == account.PasswordEnv {
+			os.Unsetenv(account.PasswordEnv) // read once; not passed on to any command
 		}
 		if err != nil {
 			closeAll()
@@ -319,7 +316,7 @@ func openOne(ctx context.Context, name string, cfg imapsrc.Config, dir, what str
 // two tunnels) never share one. mailfs before these keys used USER@HOST
 // for both: when only that older folder exists, the log says so, and how
 // to keep using it.
-func defaultCacheDir(cfg imapsrc.Config, a Account, log *slog.Logger) (string, error) {
+func defaultCacheDir(cfg imapsrc.Config, a account.Account, log *slog.Logger) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("no cache folder: use --cache DIR (%v)", err)

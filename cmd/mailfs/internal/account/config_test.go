@@ -1,4 +1,4 @@
-package main
+package account
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ func writeConfig(t *testing.T, text string) string {
 
 func TestConfigExample(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
-	cfg, err := LoadConfig("testdata/config.example.toml")
+	cfg, err := Load("testdata/config.example.toml")
 	if err != nil {
 		t.Fatalf("the example config does not load:\n%v", err)
 	}
@@ -97,7 +97,7 @@ func TestConfigSourceConfig(t *testing.T) {
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "pw")
 	os.WriteFile(pwFile, []byte("file-secret\nignored\n"), 0o600)
-	cfg, err := LoadConfig(writeConfig(t, `
+	cfg, err := Load(writeConfig(t, `
 [[account]]
 name = "a"
 provider = "workmail"
@@ -222,7 +222,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, tt.text)
-			_, err := LoadConfig(path)
+			_, err := Load(path)
 			if err == nil {
 				t.Fatalf("LoadConfig succeeded, want errors %q", tt.want)
 			}
@@ -247,25 +247,25 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigMissingFile(t *testing.T) {
-	_, err := LoadConfig(filepath.Join(t.TempDir(), "nope.toml"))
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("LoadConfig(missing) = %v, want ErrNotExist", err)
+		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
 	}
 }
 
 func TestConfigDefaultPath(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/xdg")
-	if p, err := DefaultConfigPath(); err != nil || p != "/xdg/mailfs/config.toml" {
-		t.Errorf("DefaultConfigPath() = %q, %v", p, err)
+	if p, err := DefaultPath(); err != nil || p != "/xdg/mailfs/config.toml" {
+		t.Errorf("DefaultPath() = %q, %v", p, err)
 	}
 	// An empty path means the default.
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	os.MkdirAll(filepath.Join(dir, "mailfs"), 0o700)
 	os.WriteFile(filepath.Join(dir, "mailfs", "config.toml"), []byte("poll = \"2m\"\n"), 0o600)
-	cfg, err := LoadConfig("")
+	cfg, err := Load("")
 	if err != nil || cfg.Poll != 2*time.Minute {
-		t.Errorf("LoadConfig(\"\") = %+v, %v", cfg, err)
+		t.Errorf("Load(\"\") = %+v, %v", cfg, err)
 	}
 }
 
@@ -292,7 +292,7 @@ func TestConfigReadWrite(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
