@@ -189,9 +189,9 @@ func (a Account) check() []accountProblem {
 	}
 	if hasPreset && len(creds) > 0 {
 		switch {
-		case preset.Auth == imapsrc.AuthKindOAuth2 && !oauth:
+		case !preset.Password && !oauth:
 			bad(creds[0], "%s accepts only OAuth2: use oauth_token_cmd (a command printing an access token)", preset.Title)
-		case preset.Auth == imapsrc.AuthKindPassword && oauth:
+		case !preset.OAuth2 && oauth:
 			bad("oauth_token_cmd", "%s takes no OAuth2 tokens from mailfs: use an app password (%s)", preset.Title, "password_cmd, password_file or password_env")
 		}
 	}
