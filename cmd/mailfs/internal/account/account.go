@@ -154,10 +154,8 @@ func (a Account) check() []accountProblem {
 			bad("server", "want HOST or HOST:PORT, got %q", a.Server)
 		}
 	}
-	switch imapsrc.TLSMode(a.TLS) {
-	case "", imapsrc.TLSImplicit, imapsrc.TLSStartTLS, imapsrc.TLSNone:
-	default:
-		bad("tls", "unknown mode %q (want implicit, starttls or none)", a.TLS)
+	if err := imapsrc.TLSMode(a.TLS).Check(); err != nil {
+		bad("tls", "%v", err)
 	}
 
 	var creds []string
@@ -174,18 +172,8 @@ func (a Account) check() []accountProblem {
 		bad(creds[1], "two credential sources (%s and %s): keep one", creds[0], creds[1])
 	}
 	oauth := a.OAuthTokenCmd != ""
-	switch a.Auth {
-	case "":
-	case imapsrc.AuthPassword:
-		if oauth {
-			bad("auth", "%q, but oauth_token_cmd gives a token: drop one", a.Auth)
-		}
-	case imapsrc.AuthXOAuth2, imapsrc.AuthOAuthBearer:
-		if !oauth && len(creds) > 0 {
-			bad("auth", "%q needs oauth_token_cmd, not %s", a.Auth, creds[0])
-		}
-	default:
-		bad("auth", "unknown method %q (want password, xoauth2 or oauthbearer)", a.Auth)
+	if err := imapsrc.CheckAuth(a.Auth, oauth); err != nil {
+		bad("auth", "%v", err)
 	}
 	if hasPreset && len(creds) > 0 {
 		switch {

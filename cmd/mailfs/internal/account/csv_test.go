@@ -135,7 +135,7 @@ func TestImportBadRows(t *testing.T) {
 		`accounts.csv:9: account "taken": already in ` + cfgPath + ` (line 1): use --replace`,
 		`accounts.csv:10: account "ok": name already used on line 2`,
 		`accounts.csv:11: account "multi\nline": name: "multi\nline" holds a control character`,
-		`accounts.csv:12: account "multi\nline": tls: unknown mode "ssl"`,
+		`accounts.csv:12: account "multi\nline": tls: unknown TLS mode "ssl"`,
 		"accounts.csv:13: 2 cells, but the header has 8 columns",
 	}
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
