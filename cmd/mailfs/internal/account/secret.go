@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -62,7 +61,10 @@ func (a Account) SourceConfig() (imapsrc.Config, error) {
 		}
 		cfg.Password = pw
 	case a.PasswordCmd != "":
-		pw, err := runSecretCmd(a.PasswordCmd)
+		pw, err := imapsrc.RunSecretCmd(context.Background(), a.PasswordCmd, secretCmdTimeout, os.Stderr)
+		if err == nil && pw == "" {
+			err = errors.New("command printed no password")
+		}
 		if err != nil {
 			return fail("password_cmd: %v", err)
 		}
@@ -96,31 +98,6 @@ func readPasswordFile(path string) (string, error) {
 	pw = strings.TrimSuffix(pw, "\r")
 	if pw == "" {
 		return "", fmt.Errorf("%s holds no password on its first line", path)
-	}
-	return pw, nil
-}
-
-// runSecretCmd runs cmdline with sh -c and returns the first line of its
-// output (the rest is ignored, as pass(1) puts other data there). Its
-// error output goes to our stderr, where a passphrase prompt can be seen;
-// its standard output never goes into an error.
-func runSecretCmd(cmdline string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), secretCmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
-	cmd.Stderr = os.Stderr
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.Output()
-	if ctx.Err() != nil {
-		return "", fmt.Errorf("command did not finish within %v", secretCmdTimeout)
-	}
-	if err != nil {
-		return "", fmt.Errorf("command failed: %v", err)
-	}
-	pw, _, _ := strings.Cut(string(out), "\n")
-	pw = strings.TrimSuffix(pw, "\r")
-	if pw == "" {
-		return "", errors.New("command printed no password")
 	}
 	return pw, nil
 }
