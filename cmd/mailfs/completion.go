@@ -14,6 +14,7 @@ import (
 
 	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/imapsrc"
+	"mailfs/internal/mountinfo"
 )
 
 // shells are the shells 'mailfs completion' writes scripts for.
@@ -116,14 +117,14 @@ func completeMounts(c *cobra.Command, args []string, toComplete string) ([]strin
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	mounts, err := readMounts()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveFilterDirs
 	}
 	var out []string
 	for _, m := range mounts {
-		if m.fsType == "fuse.mailfs" {
-			out = append(out, m.dir)
+		if m.FSType == "fuse.mailfs" {
+			out = append(out, m.Dir)
 		}
 	}
 	if len(out) == 0 {

@@ -39,6 +39,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mailfs/internal/syncbuf"
 )
 
 // MailUser is the system user that owns the mail files when tests run as root.
@@ -65,10 +67,10 @@ type Server struct {
 	dovecot  string // path of the dovecot binary
 	doveadm  string // path of the doveadm binary
 
-	mu     sync.Mutex    // guards cmd, exited, stderr
-	cmd    *exec.Cmd     // running master, nil when stopped
-	exited chan struct{} // closed when cmd has been waited for
-	stderr *syncBuffer   // the master's stdout and stderr
+	mu     sync.Mutex      // guards cmd, exited, stderr
+	cmd    *exec.Cmd       // running master, nil when stopped
+	exited chan struct{}   // closed when cmd has been waited for
+	stderr *syncbuf.Buffer // the master's stdout and stderr
 }
 
 // Start starts a fresh server with an empty mailbox for User. It registers
@@ -124,7 +126,7 @@ func (s *Server) start() error {
 	cmd := exec.Command(s.dovecot, "-F", "-c", s.conf)
 	cmd.Dir = s.dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	stderr := new(syncBuffer)
+	stderr := new(syncbuf.Buffer)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	// If the test binary dies without cleanup (panic, timeout), the kernel
 	// sends the master SIGTERM and the master stops its children. (The
@@ -157,28 +159,6 @@ func (s *Server) start() error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far; "" for a nil buffer.
-func (b *syncBuffer) String() string {
-	if b == nil {
-		return ""
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // greet connects to addr and reads the IMAP greeting.
