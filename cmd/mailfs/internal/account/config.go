@@ -386,7 +386,7 @@ func (m keyLines) line(path ...string) int {
 		if path[n-1] == "" {
 			continue
 		}
-		if l, ok := m[strings.Join(path[:n], ".")]; ok {
+		if l, ok := m[strings.ToLower(strings.Join(path[:n], "."))]; ok {
 			return l
 		}
 	}
@@ -410,7 +410,8 @@ func mapLines(doc []byte) keyLines {
 			if line == 0 {
 				line = p.Shape(k.Raw).Start.Line
 			}
-			parts = append(parts, string(k.Data))
+			// Lower case: go-toml matches keys to fields regardless of case.
+			parts = append(parts, strings.ToLower(string(k.Data)))
 		}
 		return parts, line
 	}
@@ -457,7 +458,7 @@ func headerOffsets(doc []byte) (offsets []int, isAccount []bool) {
 		off := int(first.Raw.Offset)
 		start := bytes.LastIndexByte(doc[:off], '\n') + 1
 		offsets = append(offsets, start)
-		isAccount = append(isAccount, e.Kind == unstable.ArrayTable && string(first.Data) == "account" && !it.Next())
+		isAccount = append(isAccount, e.Kind == unstable.ArrayTable && strings.EqualFold(string(first.Data), "account") && !it.Next())
 	}
 	return offsets, isAccount
 }

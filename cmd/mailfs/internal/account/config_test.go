@@ -194,6 +194,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{`:7: account "A": name already used by the account at line 2`}},
 		{"slash in name", "[[account]]\nname = \"a/b\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
 			[]string{`:2: account "a/b": name: "a/b" holds one of /`}},
+		{"keys in another case", "[[Account]]\nNAME = \"a/b\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
+			[]string{`:2: account "a/b": name: "a/b" holds one of /`}},
 		{"dot-dot name", "[[account]]\nname = \"..\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
 			[]string{`:2: account "..": name: ".." is not a usable directory name`}},
 		{"hidden name", "[[account]]\nname = \".mail\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",

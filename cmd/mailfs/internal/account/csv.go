@@ -271,6 +271,11 @@ func readAccountsCSV(path string) ([]csvRow, *FileError, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("accounts file: %w", err)
 	}
+	return parseAccountsCSV(path, data)
+}
+
+// parseAccountsCSV is readAccountsCSV of data, read from path.
+func parseAccountsCSV(path string, data []byte) ([]csvRow, *FileError, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a spreadsheet's BOM
 	ferr := &FileError{File: path}
 	r := csv.NewReader(bytes.NewReader(data))
