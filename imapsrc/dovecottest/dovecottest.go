@@ -43,8 +43,8 @@ import (
 	"mailfs/internal/syncbuf"
 )
 
-// MailUser is the system user that owns the mail files when tests run as root.
-const MailUser = "mailfstest"
+// mailUser is the system user that owns the mail files when tests run as root.
+const mailUser = "mailfstest"
 
 // startTimeout is how long Start waits for the greeting.
 const startTimeout = 10 * time.Second
@@ -60,7 +60,7 @@ type Server struct {
 	dir      string // the instance's own folder, removed on cleanup
 	conf     string // dovecot.conf
 	logPath  string // dovecot's log_path
-	rawlog   string // rawlog_dir: one .in/.out pair per IMAP session (if enabled)
+	rawlog   string // rawlog_dir (if enabled): per IMAP session, TIMESTAMP.PID.N.in holds what the client sent, .out what the server answered, each line prefixed with a Unix time
 	home     string // User's home; the Maildir is below it
 	uid, gid int    // owner of the mail files
 	instance string // instance_name; also the prefix of its process titles
@@ -237,10 +237,6 @@ func (s *Server) Log() string {
 	return fmt.Sprintf("(no log: %v)\n", err)
 }
 
-// ConfigFile returns the path of the instance's dovecot.conf, for running
-// doveadm -c CONF by hand.
-func (s *Server) ConfigFile() string { return s.conf }
-
 // Kick drops every connection of User (doveadm kick).
 // Having no connection to drop is not an error.
 func (s *Server) Kick(t testing.TB) {
@@ -253,13 +249,7 @@ func (s *Server) Kick(t testing.TB) {
 	}
 }
 
-// Doveadm runs doveadm -c CONF with args and returns its output, failing the
-// test if it fails.
-func (s *Server) Doveadm(t testing.TB, args ...string) string {
-	t.Helper()
-	return s.runDoveadm(t, args...)
-}
-
+// runDoveadm is RunDoveadm failing the test if doveadm fails.
 func (s *Server) runDoveadm(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := s.RunDoveadm(args...)
@@ -297,7 +287,7 @@ func findBinary(name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%s not found: install it with `apt-get install dovecot-imapd`: %w", name, ErrNotInstalled)
+	return "", fmt.Errorf("%s not found: install it with `apt-get install dovecot-imapd`: %w", name, errNotInstalled)
 }
 
 func isExecutable(p string) bool {
@@ -339,7 +329,7 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// userMu serializes the creation of MailUser within one test binary;
+// userMu serializes the creation of mailUser within one test binary;
 // several binaries racing are handled by looking the user up again.
 var userMu sync.Mutex
 
@@ -353,12 +343,12 @@ func mailOwner() (uid, gid int, rootless bool, err error) {
 	defer userMu.Unlock()
 	// Test binaries of several packages may race to create the user:
 	// useradd then fails on the lock or because the user now exists.
-	u, err := user.Lookup(MailUser)
+	u, err := user.Lookup(mailUser)
 	for try := 0; err != nil; try++ {
 		out, uerr := exec.Command("useradd", "--system", "--user-group", "--no-create-home",
-			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", MailUser).CombinedOutput()
-		if u, err = user.Lookup(MailUser); err != nil && try == 20 {
-			return 0, 0, false, fmt.Errorf("create user %s: %v: %s", MailUser, uerr, out)
+			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", mailUser).CombinedOutput()
+		if u, err = user.Lookup(mailUser); err != nil && try == 20 {
+			return 0, 0, false, fmt.Errorf("create user %s: %v: %s", mailUser, uerr, out)
 		} else if err != nil && uerr != nil {
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -366,7 +356,7 @@ func mailOwner() (uid, gid int, rootless bool, err error) {
 	uid, err1 := strconv.Atoi(u.Uid)
 	gid, err2 := strconv.Atoi(u.Gid)
 	if err1 != nil || err2 != nil {
-		return 0, 0, false, fmt.Errorf("user %s has uid %q gid %q", MailUser, u.Uid, u.Gid)
+		return 0, 0, false, fmt.Errorf("user %s has uid %q gid %q", mailUser, u.Uid, u.Gid)
 	}
 	return uid, gid, false, nil
 }

@@ -105,7 +105,7 @@ func DefaultPath() (string, error) {
 
 // Load reads and checks the config file at path (DefaultPath
 // when empty). Every problem found is reported, each with the file, line
-// and key, in one *FileError. Passwords are not read here: see
+// and key, in one *fileError. Passwords are not read here: see
 // Account.SourceConfig.
 func Load(path string) (*Config, error) {
 	if path == "" {
@@ -122,18 +122,18 @@ func Load(path string) (*Config, error) {
 	return cfg, err
 }
 
-// FileError lists problems found in one file, each with its line.
-type FileError struct {
+// fileError lists problems found in one file, each with its line.
+type fileError struct {
 	File     string
-	Problems []Problem
+	Problems []problem
 }
 
-type Problem struct {
+type problem struct {
 	Line int    // 1-based; 0 when not known
 	Msg  string // names the key
 }
 
-func (e *FileError) Error() string {
+func (e *fileError) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i > 0 {
@@ -148,11 +148,11 @@ func (e *FileError) Error() string {
 	return b.String()
 }
 
-func (e *FileError) add(line int, format string, a ...any) {
-	e.Problems = append(e.Problems, Problem{line, fmt.Sprintf(format, a...)})
+func (e *fileError) add(line int, format string, a ...any) {
+	e.Problems = append(e.Problems, problem{line, fmt.Sprintf(format, a...)})
 }
 
-func (e *FileError) err() error {
+func (e *fileError) err() error {
 	if len(e.Problems) == 0 {
 		return nil
 	}
@@ -162,7 +162,7 @@ func (e *FileError) err() error {
 
 // parseConfig decodes and checks doc, read from path.
 func parseConfig(path string, doc []byte) (*Config, *fileConfig, error) {
-	ferr := &FileError{File: path}
+	ferr := &fileError{File: path}
 	var fc fileConfig
 	dec := toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields()
 	if err := dec.Decode(&fc); err != nil {

@@ -40,7 +40,7 @@ type ImportResult struct {
 
 // Import merges the accounts of csvPath into the config file at
 // configPath (created when missing), replacing accounts of the same name
-// if replace. On a bad row it returns a *FileError for the CSV file,
+// if replace. On a bad row it returns a *fileError for the CSV file,
 // with BadRows and Rows set, and writes nothing.
 func Import(configPath, csvPath string, replace bool) (ImportResult, error) {
 	rows, ferr, err := readAccountsCSV(csvPath)
@@ -174,7 +174,7 @@ func Import(configPath, csvPath string, replace bool) (ImportResult, error) {
 
 // countBadRows counts the rows with a problem; a problem outside any row
 // (e.g. in the header) counts as one.
-func countBadRows(rows []csvRow, ferr *FileError) int {
+func countBadRows(rows []csvRow, ferr *fileError) int {
 	bad := map[int]bool{}
 	for _, p := range ferr.Problems {
 		row := -1
@@ -265,8 +265,8 @@ func marshalAccounts(accts []fileAccount) ([]byte, error) {
 
 // readAccountsCSV reads the rows of an ACCOUNTS.csv. A bad header or
 // malformed CSV is an error; a row with the wrong number of cells is a
-// problem in the returned FileError, and reading goes on.
-func readAccountsCSV(path string) ([]csvRow, *FileError, error) {
+// problem in the returned fileError, and reading goes on.
+func readAccountsCSV(path string) ([]csvRow, *fileError, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("accounts file: %w", err)
@@ -275,9 +275,9 @@ func readAccountsCSV(path string) ([]csvRow, *FileError, error) {
 }
 
 // parseAccountsCSV is readAccountsCSV of data, read from path.
-func parseAccountsCSV(path string, data []byte) ([]csvRow, *FileError, error) {
+func parseAccountsCSV(path string, data []byte) ([]csvRow, *fileError, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a spreadsheet's BOM
-	ferr := &FileError{File: path}
+	ferr := &fileError{File: path}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comment = '#'
 	r.FieldsPerRecord = -1 // checked here, to name the row
@@ -386,7 +386,7 @@ func parseAccountsCSV(path string, data []byte) ([]csvRow, *FileError, error) {
 func csvError(path string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &FileError{File: path, Problems: []Problem{{pe.Line, pe.Err.Error()}}}
+		return &fileError{File: path, Problems: []problem{{pe.Line, pe.Err.Error()}}}
 	}
 	return fmt.Errorf("%s: %w", path, err)
 }

@@ -5,7 +5,7 @@
 //   - config.go: the config file ($XDG_CONFIG_HOME/mailfs/config.toml;
 //     testdata/config.example.toml shows every key), decoded into Config
 //     and Account with the top-level defaults applied, every problem
-//     reported in one *FileError with its file, line and key.
+//     reported in one *fileError with its file, line and key.
 //   - account.go: Account and its checks (Check), shared by the config
 //     file, CSV import and the command line's flags (an account with
 //     FromFlags names flags in its errors, not keys).

@@ -9,16 +9,16 @@ import (
 	"testing"
 )
 
-// checkFileError fails unless err is a *FileError for file whose every
+// checkFileError fails unless err is a *fileError for file whose every
 // problem has a line within doc (1 to its line count + 1).
 func checkFileError(t *testing.T, err error, file string, doc []byte) {
 	t.Helper()
-	var ferr *FileError
+	var ferr *fileError
 	if !errors.As(err, &ferr) {
-		t.Fatalf("error %T is not a *FileError: %v", err, err)
+		t.Fatalf("error %T is not a *fileError: %v", err, err)
 	}
 	if ferr.File != file || len(ferr.Problems) == 0 {
-		t.Fatalf("FileError of %q with %d problems", ferr.File, len(ferr.Problems))
+		t.Fatalf("fileError of %q with %d problems", ferr.File, len(ferr.Problems))
 	}
 	maxLine := strings.Count(string(doc), "\n") + 1
 	for _, p := range ferr.Problems {
