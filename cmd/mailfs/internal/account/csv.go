@@ -19,6 +19,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"mailfs/imapsrc"
+	"mailfs/internal/atomicfile"
 )
 
 // csvColumns are the columns an ACCOUNTS.csv may have.
@@ -166,8 +167,12 @@ func Import(configPath, csvPath string, replace bool) (ImportResult, error) {
 	if _, _, err := parseConfig(configPath, newDoc); err != nil {
 		return ImportResult{}, fmt.Errorf("the merged config file would not load (nothing was written):\n%w", err)
 	}
-	if err := writeFileAtomic(target, newDoc); err != nil {
-		return ImportResult{}, err
+	err = atomicfile.Write(target, func(f *os.File) error {
+		_, err := f.Write(newDoc)
+		return err
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("write config: %w", err)
 	}
 	return res, nil
 }
@@ -389,47 +394,4 @@ func csvError(path string, err error) error {
 		return &fileError{File: path, Problems: []problem{{pe.Line, pe.Err.Error()}}}
 	}
 	return fmt.Errorf("%s: %w", path, err)
-}
-
-// writeFileAtomic replaces path with data: a temporary file in the same
-// folder (mode 0600), synced, then renamed over path. A reader sees the
-// old file or the new one, never a part.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("config folder: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // the rename itself reaches the disk
-		d.Close()
-	}
-	return nil
 }

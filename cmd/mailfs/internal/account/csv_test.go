@@ -299,7 +299,7 @@ func assertNoTempFiles(t *testing.T, dir string) {
 	t.Helper()
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
+		if strings.HasPrefix(e.Name(), ".part-") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
 	}
