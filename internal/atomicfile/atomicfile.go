@@ -1,5 +1,6 @@
 // Package atomicfile writes a file as a whole or not at all: the one way
-// the module replaces a file (the config file).
+// the module replaces a file (the config file, the cache's rendered
+// views).
 package atomicfile
 
 import (
