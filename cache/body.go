@@ -421,24 +421,6 @@ func createTemp(path string) (*os.File, error) {
 	return tmp, err
 }
 
-// writeFile writes path as a whole or not at all: fill writes a temporary
-// file beside it, which is renamed into place only when fill succeeds.
-func writeFile(path string, fill func(*os.File) error) error {
-	tmp, err := createTemp(path)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := fill(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // resize records a message's true size and tells the file system.
 func (c *Cache) resize(name string, uv, uid uint32, size int64) error {
 	f, err := c.folder(name)

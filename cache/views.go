@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"mailfs/internal/atomicfile"
 	"mailfs/render"
 )
 
@@ -203,7 +204,7 @@ func (c *Cache) renderView(folder string, uv, uid uint32, format, path string) e
 		return err
 	}
 	var size int64
-	err = writeFile(path, func(f *os.File) error {
+	err = atomicfile.Write(path, func(f *os.File) error {
 		renderSlots <- struct{}{}
 		w := bufio.NewWriterSize(f, 256<<10)
 		err := fn(raw, w)

@@ -81,29 +81,18 @@ func (c *Config) Normalize(tlsPort, plainPort string) error {
 	if c.StallTimeout <= 0 {
 		c.StallTimeout = 2 * time.Minute
 	}
-	port := ""
-	switch c.TLS {
-	case TLSImplicit:
+	if err := c.TLS.Check(); err != nil {
+		return err
+	}
+	port := plainPort
+	if c.TLS == TLSImplicit {
 		port = tlsPort
-	case TLSStartTLS, TLSNone:
-		port = plainPort
-	default:
-		return fmt.Errorf("unknown TLS mode %q (want implicit, starttls or none)", c.TLS)
 	}
 	if c.Addr == "" {
 		return errors.New("no server given")
 	}
-	switch c.Auth {
-	case "", AuthPassword:
-		if c.Auth == AuthPassword && c.TokenCmd != "" {
-			return errors.New("a token command was given, but the login is by password: drop one of them")
-		}
-	case AuthXOAuth2, AuthOAuthBearer:
-		if c.TokenCmd == "" {
-			return fmt.Errorf("login by %s needs a token command", strings.ToUpper(c.Auth))
-		}
-	default:
-		return fmt.Errorf("unknown login method %q (want %s, %s or %s)", c.Auth, AuthPassword, AuthXOAuth2, AuthOAuthBearer)
+	if err := CheckAuth(c.Auth, c.TokenCmd != ""); err != nil {
+		return err
 	}
 	if c.TokenCmd != "" && c.tokens == nil {
 		c.tokens = &tokenSource{cmd: c.TokenCmd}
@@ -113,6 +102,35 @@ func (c *Config) Normalize(tlsPort, plainPort string) error {
 	}
 	if c.TLS == TLSNone && !isLoopback(c.host()) {
 		return fmt.Errorf("refusing to send a password or token without TLS to %s: use --tls implicit or starttls (--tls none is only for loopback servers)", c.host())
+	}
+	return nil
+}
+
+// Check says what is wrong with a TLS mode; "" is the default
+// (TLSImplicit).
+func (m TLSMode) Check() error {
+	switch m {
+	case "", TLSImplicit, TLSStartTLS, TLSNone:
+		return nil
+	}
+	return fmt.Errorf("unknown TLS mode %q (want implicit, starttls or none)", m)
+}
+
+// CheckAuth says what is wrong with a login method (Config.Auth) given
+// whether a token command is set.
+func CheckAuth(auth string, tokenCmd bool) error {
+	switch auth {
+	case "":
+	case AuthPassword:
+		if tokenCmd {
+			return errors.New("a token command was given, but the login is by password: drop one of them")
+		}
+	case AuthXOAuth2, AuthOAuthBearer:
+		if !tokenCmd {
+			return fmt.Errorf("login by %s needs a token command", strings.ToUpper(auth))
+		}
+	default:
+		return fmt.Errorf("unknown login method %q (want %s, %s or %s)", auth, AuthPassword, AuthXOAuth2, AuthOAuthBearer)
 	}
 	return nil
 }

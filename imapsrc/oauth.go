@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strconv"
@@ -77,28 +78,13 @@ func (ts *tokenSource) refused(tok string) {
 	}
 }
 
-// runTokenCmd runs cmd with sh -c and returns the first line it prints.
-// Neither its output nor the token ever goes into an error.
+// runTokenCmd runs the token command and checks what it printed.
 func runTokenCmd(ctx context.Context, cmdline string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, tokenCmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
-	var stderr bytes.Buffer
-	cmd.Stderr = &limitedBuffer{buf: &stderr, max: 4096}
-	// A grandchild that keeps stdout open must not hold us past the timeout.
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.Output()
-	if ctx.Err() == context.DeadlineExceeded {
-		return "", fmt.Errorf("token command did not finish within %v", tokenCmdTimeout)
-	}
+	tok, err := RunSecretCmd(ctx, cmdline, tokenCmdTimeout, nil)
 	if err != nil {
-		msg := fmt.Sprintf("token command failed: %v", err)
-		if line := firstLine(stderr.String()); line != "" {
-			msg += ": " + line
-		}
-		return "", errors.New(msg)
+		return "", fmt.Errorf("token %w", err)
 	}
-	tok := firstLine(string(out))
+	tok = strings.TrimSpace(tok)
 	if tok == "" {
 		return "", errors.New("token command printed no token")
 	}
@@ -108,6 +94,39 @@ func runTokenCmd(ctx context.Context, cmdline string) (string, error) {
 		}
 	}
 	return tok, nil
+}
+
+// RunSecretCmd runs cmdline with sh -c and returns the first line it
+// prints, without its line end; the rest is ignored (pass(1) puts other
+// data there). It is how both a password command and a token command are
+// run. Neither its output nor the secret ever goes into an error. Its
+// error output goes to stderr when that is not nil (where a passphrase
+// prompt can be seen); otherwise the first line of it goes into the error
+// of a failed run.
+func RunSecretCmd(ctx context.Context, cmdline string, timeout time.Duration, stderr io.Writer) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
+	var errOut bytes.Buffer
+	cmd.Stderr = stderr
+	if stderr == nil {
+		cmd.Stderr = &limitedBuffer{buf: &errOut, max: 4096}
+	}
+	// A grandchild that keeps stdout open must not hold us past the timeout.
+	cmd.WaitDelay = 2 * time.Second
+	out, err := cmd.Output()
+	if ctx.Err() == context.DeadlineExceeded {
+		return "", fmt.Errorf("command did not finish within %v", timeout)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("command failed: %v", err)
+		if line := firstLine(errOut.String()); line != "" {
+			msg += ": " + line
+		}
+		return "", errors.New(msg)
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSuffix(line, "\r"), nil
 }
 
 // firstLine is s's first non-blank line, trimmed and cut to 200 bytes.

@@ -10,16 +10,16 @@ func TestProviderTable(t *testing.T) {
 		addr string // for region "us-east-1" where one is needed
 		auth string
 	}{
-		"gmail":    {"imap.gmail.com:993", AuthKindPasswordOrOAuth2},
-		"outlook":  {"outlook.office365.com:993", AuthKindOAuth2},
-		"yahoo":    {"imap.mail.yahoo.com:993", AuthKindPasswordOrOAuth2},
-		"aol":      {"imap.aol.com:993", AuthKindPasswordOrOAuth2},
-		"icloud":   {"imap.mail.me.com:993", AuthKindPassword},
-		"fastmail": {"imap.fastmail.com:993", AuthKindPassword},
-		"zoho":     {"imap.zoho.com:993", AuthKindPassword},
-		"gmx":      {"imap.gmx.net:993", AuthKindPassword},
-		"yandex":   {"imap.yandex.com:993", AuthKindPasswordOrOAuth2},
-		"workmail": {"imap.mail.us-east-1.awsapps.com:993", AuthKindPassword},
+		"gmail":    {"imap.gmail.com:993", "password-or-oauth2"},
+		"outlook":  {"outlook.office365.com:993", "oauth2"},
+		"yahoo":    {"imap.mail.yahoo.com:993", "password-or-oauth2"},
+		"aol":      {"imap.aol.com:993", "password-or-oauth2"},
+		"icloud":   {"imap.mail.me.com:993", "password"},
+		"fastmail": {"imap.fastmail.com:993", "password"},
+		"zoho":     {"imap.zoho.com:993", "password"},
+		"gmx":      {"imap.gmx.net:993", "password"},
+		"yandex":   {"imap.yandex.com:993", "password-or-oauth2"},
+		"workmail": {"imap.mail.us-east-1.awsapps.com:993", "password"},
 	}
 	name := regexp.MustCompile(`^[a-z0-9]+$`)
 	seen := map[string]bool{}
@@ -37,10 +37,8 @@ func TestProviderTable(t *testing.T) {
 		if p.TLS != TLSImplicit || p.Port != 993 {
 			t.Errorf("provider %q: %v on port %d, want implicit TLS on 993", p.Name, p.TLS, p.Port)
 		}
-		switch p.Auth {
-		case AuthKindPassword, AuthKindOAuth2, AuthKindPasswordOrOAuth2:
-		default:
-			t.Errorf("provider %q: unknown auth kind %q", p.Name, p.Auth)
+		if !p.Password && !p.OAuth2 {
+			t.Errorf("provider %q accepts neither a password nor OAuth2", p.Name)
 		}
 		for _, f := range p.HideFolders {
 			if err := (Filter{Exclude: []string{f}}).Validate(); err != nil {
@@ -55,8 +53,8 @@ func TestProviderTable(t *testing.T) {
 		if err != nil || addr != w.addr {
 			t.Errorf("provider %q: Addr = %q, %v; want %q", p.Name, addr, err, w.addr)
 		}
-		if p.Auth != w.auth {
-			t.Errorf("provider %q: auth %q, want %q", p.Name, p.Auth, w.auth)
+		if p.Login() != w.auth {
+			t.Errorf("provider %q: login %q, want %q", p.Name, p.Login(), w.auth)
 		}
 	}
 	for n := range want {

@@ -2,7 +2,6 @@ package imapsrc
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,32 +18,14 @@ import (
 	"mailfs/cache"
 	"mailfs/imapsrc/dovecottest"
 	"mailfs/imapsrc/imaptest"
+	"mailfs/internal/syncbuf"
 )
 
 // logBuf is a log handler's output, safe for the Source's goroutines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuf struct{ syncbuf.Buffer }
 
 // count is how many log lines hold s.
-func (l *logBuf) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+func (l *logBuf) count(s string) int { return strings.Count(l.String(), s) }
 
 func scriptedSource(t *testing.T, s *imaptest.Scripted) (*Source, *logBuf) {
 	t.Helper()

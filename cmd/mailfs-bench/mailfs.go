@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mailfs/imapsrc/dovecottest"
+	"mailfs/internal/mountinfo"
 )
 
 // mountOpts are the choices of one mailfs mount.
@@ -37,7 +38,7 @@ type mailfsProc struct {
 // mount starts mailfs in the foreground at b.mnt and waits until the mount
 // appears in /proc/mounts.
 func (b *bench) mount(o mountOpts) (*mailfsProc, error) {
-	if isMounted(b.mnt) {
+	if mountinfo.IsMounted(b.mnt) {
 		return nil, fmt.Errorf("%s is still mounted", b.mnt)
 	}
 	if err := os.MkdirAll(b.mnt, 0o755); err != nil {
@@ -76,7 +77,7 @@ func (b *bench) mount(o mountOpts) (*mailfsProc, error) {
 	go func() { cmd.Wait(); close(p.exited) }()
 	b.live = p
 	deadline := t0.Add(5 * time.Minute)
-	for !isMounted(b.mnt) {
+	for !mountinfo.IsMounted(b.mnt) {
 		select {
 		case <-p.exited:
 			b.live = nil
@@ -133,7 +134,7 @@ func (p *mailfsProc) stop() error {
 		<-p.exited
 		return fmt.Errorf("mailfs did not exit within 20 s of SIGTERM; killed")
 	}
-	if isMounted(p.mnt) {
+	if mountinfo.IsMounted(p.mnt) {
 		exec.Command("fusermount3", "-u", "-z", p.mnt).Run()
 		return fmt.Errorf("mailfs exited but %s is still mounted", p.mnt)
 	}

@@ -5,21 +5,14 @@ package main
 // nothing is written. The config file is replaced atomically.
 
 import (
-	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
-	"github.com/spf13/cobra"
+	"mailfs/cmd/mailfs/internal/account"
 
-	"mailfs/imapsrc"
+	"github.com/spf13/cobra"
 )
 
 const accountsLong = `Adds the accounts listed in a CSV file to the config file (default
@@ -52,9 +45,6 @@ const accountsExamples = `  mailfs accounts import accounts.csv
     personal,me@gmail.com,gmail,,,oama access me@gmail.com
     work,me@example.com,outlook,,,pizauth show work
     home,me,,mail.home.example,pass show mail/home,`
-
-// csvColumns are the columns an ACCOUNTS.csv may have.
-var csvColumns = []string{"name", "user", "provider", "server", "tls", "password_cmd", "password_file", "oauth_token_cmd"}
 
 func newAccountsCmd() *cobra.Command {
 	accounts := &cobra.Command{
@@ -99,21 +89,28 @@ func newAccountsCmd() *cobra.Command {
 func accountsImport(stdout io.Writer, path, csvPath string, replace bool) error {
 	var err error
 	if path == "" {
-		if path, err = DefaultConfigPath(); err != nil {
+		if path, err = account.DefaultPath(); err != nil {
 			return err
 		}
 	}
-	res, err := importAccounts(path, csvPath, replace)
+	res, err := account.Import(path, csvPath, replace)
+	if res.BadRows > 0 {
+		verb := "are"
+		if res.BadRows == 1 {
+			verb = "is"
+		}
+		return fmt.Errorf("%w\n%d of %s %s bad; nothing was written", err, res.BadRows, plural(res.Rows, "row"), verb)
+	}
 	if err != nil {
 		return err
 	}
-	if len(res.added) > 0 {
-		fmt.Fprintf(stdout, "added %s to %s: %s\n", plural(len(res.added), "account"), path, strings.Join(res.added, ", "))
+	if len(res.Added) > 0 {
+		fmt.Fprintf(stdout, "added %s to %s: %s\n", plural(len(res.Added), "account"), path, strings.Join(res.Added, ", "))
 	}
-	if len(res.replaced) > 0 {
-		fmt.Fprintf(stdout, "replaced %s in %s: %s\n", plural(len(res.replaced), "account"), path, strings.Join(res.replaced, ", "))
+	if len(res.Replaced) > 0 {
+		fmt.Fprintf(stdout, "replaced %s in %s: %s\n", plural(len(res.Replaced), "account"), path, strings.Join(res.Replaced, ", "))
 	}
-	if len(res.added)+len(res.replaced) == 0 {
+	if len(res.Added)+len(res.Replaced) == 0 {
 		fmt.Fprintf(stdout, "no accounts in %s; %s unchanged\n", csvPath, path)
 	}
 	return nil
@@ -124,409 +121,4 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
-}
-
-// csvRow is one account read from the CSV file.
-type csvRow struct {
-	line      int            // the row's first line
-	fields    map[string]int // column name → line of that cell
-	fa        fileAccount
-	malformed bool // wrong number of cells: reported, not checked further
-}
-
-type importResult struct{ added, replaced []string }
-
-// importAccounts merges the accounts of csvPath into the config file at
-// configPath. On a bad row it returns a *fileError for the CSV file and
-// writes nothing.
-func importAccounts(configPath, csvPath string, replace bool) (importResult, error) {
-	rows, ferr, err := readAccountsCSV(csvPath)
-	if err != nil {
-		return importResult{}, err
-	}
-
-	// The config as it is: it must load, so that we never build on a file
-	// that is already broken.
-	var (
-		doc   []byte
-		fc    = &fileConfig{}
-		cfg   = &Config{Formats: defaultFormats, Conns: defaultConns}
-		lines keyLines
-	)
-	target := configPath
-	if p, err := filepath.EvalSymlinks(configPath); err == nil {
-		target = p // keep a symlink (dotfiles) pointing at the file we write
-	}
-	doc, err = os.ReadFile(target)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		doc = nil
-	case err != nil:
-		return importResult{}, fmt.Errorf("config file: %w", err)
-	default:
-		cfg, fc, err = parseConfig(configPath, doc)
-		if err != nil {
-			return importResult{}, fmt.Errorf("the config file has problems; fix them first:\n%w", err)
-		}
-		lines = mapLines(doc)
-	}
-
-	// Check every row; collect every problem.
-	cwd, _ := os.Getwd()     // relative paths in the CSV are from here
-	seen := map[string]int{} // folded name → line in the CSV
-	existing := map[string]int{}
-	for i, fa := range fc.Account {
-		existing[strings.ToLower(fa.Name)] = i
-	}
-	for _, r := range rows {
-		if r.malformed {
-			continue
-		}
-		at := func(key string) int {
-			if l, ok := r.fields[key]; ok {
-				return l
-			}
-			return r.line
-		}
-		a := r.fa.account(cwd, cfg)
-		for _, p := range a.check() {
-			ferr.add(at(p.key), "%s", p.msg(a.Name))
-		}
-		if a.Name == "" {
-			continue
-		}
-		k := strings.ToLower(a.Name)
-		if l, dup := seen[k]; dup {
-			ferr.add(at("name"), "account %q: name already used on line %d", a.Name, l)
-			continue
-		}
-		seen[k] = at("name")
-		if i, ok := existing[k]; ok && !replace {
-			ferr.add(at("name"), "account %q: already in %s (line %d): use --replace to replace it",
-				a.Name, configPath, lines.line("account", strconv.Itoa(i)))
-		}
-	}
-	if err := ferr.err(); err != nil {
-		n := countBadRows(rows, ferr)
-		verb := "are"
-		if n == 1 {
-			verb = "is"
-		}
-		return importResult{}, fmt.Errorf("%w\n%d of %s %s bad; nothing was written", err, n, plural(len(rows), "row"), verb)
-	}
-	if len(rows) == 0 {
-		return importResult{}, nil
-	}
-
-	// Merge: replaced accounts in place, new ones at the end.
-	var res importResult
-	newDoc := slices.Clone(doc)
-	type edit struct {
-		index int
-		fa    fileAccount
-	}
-	var edits []edit
-	var added []fileAccount
-	for _, r := range rows {
-		if i, ok := existing[strings.ToLower(r.fa.Name)]; ok {
-			edits = append(edits, edit{i, mergeAccount(fc.Account[i], r.fa)})
-			res.replaced = append(res.replaced, r.fa.Name)
-		} else {
-			added = append(added, r.fa)
-			res.added = append(res.added, r.fa.Name)
-		}
-	}
-	if len(edits) > 0 {
-		blocks, err := accountBlocks(doc, len(fc.Account))
-		if err != nil {
-			return importResult{}, err
-		}
-		slices.SortFunc(edits, func(a, b edit) int { return b.index - a.index }) // from the end: offsets stay valid
-		for _, e := range edits {
-			text, err := marshalAccounts([]fileAccount{e.fa})
-			if err != nil {
-				return importResult{}, err
-			}
-			b := blocks[e.index]
-			newDoc = slices.Concat(newDoc[:b[0]], text, newDoc[b[1]:])
-		}
-	}
-	if len(added) > 0 {
-		text, err := marshalAccounts(added)
-		if err != nil {
-			return importResult{}, err
-		}
-		if len(newDoc) == 0 {
-			newDoc = []byte("# mailfs config file; see 'mailfs accounts import --help' and the README.\n")
-		}
-		if !bytes.HasSuffix(newDoc, []byte("\n")) {
-			newDoc = append(newDoc, '\n')
-		}
-		newDoc = append(newDoc, '\n')
-		newDoc = append(newDoc, text...)
-	}
-	if _, _, err := parseConfig(configPath, newDoc); err != nil {
-		return importResult{}, fmt.Errorf("the merged config file would not load (nothing was written):\n%w", err)
-	}
-	if err := writeFileAtomic(target, newDoc); err != nil {
-		return importResult{}, err
-	}
-	return res, nil
-}
-
-// countBadRows counts the rows with a problem; a problem outside any row
-// (e.g. in the header) counts as one.
-func countBadRows(rows []csvRow, ferr *fileError) int {
-	bad := map[int]bool{}
-	for _, p := range ferr.Problems {
-		row := -1
-		for i, r := range rows {
-			last := r.line
-			for _, l := range r.fields {
-				last = max(last, l)
-			}
-			if p.Line >= r.line && p.Line <= last {
-				row = i
-				break
-			}
-		}
-		bad[row] = true
-	}
-	return len(bad)
-}
-
-// mergeAccount is old with the CSV's columns and credential taken from
-// row; old's other settings stay.
-func mergeAccount(old, row fileAccount) fileAccount {
-	m := old
-	m.Name, m.User, m.Provider, m.Server, m.TLS = row.Name, row.User, row.Provider, row.Server, row.TLS
-	m.PasswordCmd, m.PasswordFile, m.OAuthTokenCmd = row.PasswordCmd, row.PasswordFile, row.OAuthTokenCmd
-	m.PasswordEnv = ""
-	if row.OAuthTokenCmd == "" || (old.Auth != imapsrc.AuthXOAuth2 && old.Auth != imapsrc.AuthOAuthBearer) {
-		m.Auth = ""
-	}
-	if p, ok := imapsrc.LookupProvider(row.Provider); !ok || !p.NeedsRegion() || row.Server != "" {
-		m.Region = ""
-	}
-	return m
-}
-
-// accountBlocks returns, for each of the n accounts of doc, the byte range
-// of its [[account]] table: from its header line to the next header,
-// without the comments and blank lines that lead into the next one.
-func accountBlocks(doc []byte, n int) ([][2]int, error) {
-	offsets, isAccount := headerOffsets(doc)
-	var blocks [][2]int
-	for i, off := range offsets {
-		if !isAccount[i] {
-			continue
-		}
-		end := len(doc)
-		if i+1 < len(offsets) {
-			end = offsets[i+1]
-		}
-		blocks = append(blocks, [2]int{off, trimTrailingComments(doc, off, end)})
-	}
-	if len(blocks) != n {
-		return nil, errors.New("the config file's accounts are not all [[account]] tables, so they cannot be replaced in place: edit it by hand")
-	}
-	return blocks, nil
-}
-
-// trimTrailingComments moves end back over whole lines that are blank or
-// comments, but not before the first line (the header) ends.
-func trimTrailingComments(doc []byte, start, end int) int {
-	firstEnd := bytes.IndexByte(doc[start:end], '\n')
-	if firstEnd < 0 {
-		return end
-	}
-	minEnd := start + firstEnd + 1
-	for end > minEnd {
-		lineStart := bytes.LastIndexByte(doc[:end-1], '\n') + 1
-		if lineStart < minEnd {
-			break
-		}
-		line := bytes.TrimSpace(doc[lineStart:end])
-		if len(line) != 0 && line[0] != '#' {
-			break
-		}
-		end = lineStart
-	}
-	return end
-}
-
-func marshalAccounts(accts []fileAccount) ([]byte, error) {
-	b, err := toml.Marshal(struct {
-		Account []fileAccount `toml:"account"`
-	}{accts})
-	if err != nil {
-		return nil, fmt.Errorf("encode accounts: %w", err)
-	}
-	return b, nil
-}
-
-// readAccountsCSV reads the rows of an ACCOUNTS.csv. A bad header or
-// malformed CSV is an error; a row with the wrong number of cells is a
-// problem in the returned fileError, and reading goes on.
-func readAccountsCSV(path string) ([]csvRow, *fileError, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("accounts file: %w", err)
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a spreadsheet's BOM
-	ferr := &fileError{File: path}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comment = '#'
-	r.FieldsPerRecord = -1 // checked here, to name the row
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		ferr.add(1, "empty: want a header row naming the columns (%s)", strings.Join(csvColumns, ","))
-		return nil, nil, ferr.err()
-	}
-	if err != nil {
-		return nil, nil, csvError(path, err)
-	}
-	headerLine, _ := r.FieldPos(0)
-	cols := make([]string, len(header))
-	have := map[string]bool{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		cols[i] = h
-		switch {
-		case h == "":
-			ferr.add(headerLine, "column %d has no name", i+1)
-		case !slices.Contains(csvColumns, h):
-			msg := fmt.Sprintf("unknown column %q", h)
-			if s := suggest(h, csvColumns); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			ferr.add(headerLine, "%s; the columns are %s", msg, strings.Join(csvColumns, ","))
-		case have[h]:
-			ferr.add(headerLine, "column %q appears twice", h)
-		}
-		have[h] = true
-	}
-	for _, req := range []string{"name", "user"} {
-		if !have[req] {
-			ferr.add(headerLine, "no %q column (required)", req)
-		}
-	}
-	if !have["provider"] && !have["server"] {
-		ferr.add(headerLine, `neither a "provider" nor a "server" column (one is required)`)
-	}
-	if err := ferr.err(); err != nil {
-		return nil, nil, err
-	}
-
-	var rows []csvRow
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, csvError(path, err)
-		}
-		line, _ := r.FieldPos(0)
-		if len(rec) != len(cols) {
-			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-				continue // a blank line with spaces
-			}
-			ferr.add(line, "%d cells, but the header has %d columns", len(rec), len(cols))
-			rows = append(rows, csvRow{line: line, malformed: true})
-			continue
-		}
-		row := csvRow{line: line, fields: map[string]int{}}
-		empty := true
-		for i, v := range rec {
-			v = strings.TrimSpace(v)
-			if v == "" {
-				continue
-			}
-			empty = false
-			row.fields[cols[i]], _ = r.FieldPos(i)
-			switch cols[i] {
-			case "name":
-				row.fa.Name = v
-			case "user":
-				row.fa.User = v
-			case "provider":
-				row.fa.Provider = v
-				if p, ok := imapsrc.LookupProvider(v); ok {
-					row.fa.Provider = p.Name
-				}
-			case "server":
-				row.fa.Server = v
-			case "tls":
-				row.fa.TLS = strings.ToLower(v)
-			case "password_cmd":
-				row.fa.PasswordCmd = v
-			case "password_file":
-				// Relative to where the import runs, not to the config file.
-				row.fa.PasswordFile = v
-				if !strings.HasPrefix(v, "~") {
-					if cwd, err := os.Getwd(); err == nil {
-						row.fa.PasswordFile = expandPath(v, cwd)
-					}
-				}
-			case "oauth_token_cmd":
-				row.fa.OAuthTokenCmd = v
-			}
-		}
-		if !empty {
-			rows = append(rows, row)
-		}
-	}
-	return rows, ferr, nil
-}
-
-func csvError(path string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &fileError{File: path, Problems: []problem{{pe.Line, pe.Err.Error()}}}
-	}
-	return fmt.Errorf("%s: %w", path, err)
-}
-
-// writeFileAtomic replaces path with data: a temporary file in the same
-// folder (mode 0600), synced, then renamed over path. A reader sees the
-// old file or the new one, never a part.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("config folder: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // the rename itself reaches the disk
-		d.Close()
-	}
-	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 
+	"mailfs/cmd/mailfs/internal/account"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -63,7 +65,7 @@ func newRootCmd(args []string, stdout, stderr io.Writer) *cobra.Command {
 				return errShown
 			}
 			msg := fmt.Sprintf("unknown command %q", args[0])
-			if s := suggest(args[0], commandNames(c)); s != "" {
+			if s := account.Suggest(args[0], commandNames(c)); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			return usageError{msg}
@@ -141,8 +143,8 @@ func flagError(c *cobra.Command, err error) error {
 			msg += " (flags go after the command: mailfs COMMAND [flags])"
 		case !strings.HasPrefix(flag, "--") && c.Flags().Lookup(name) != nil:
 			msg += fmt.Sprintf(" (long flags take two dashes: --%s)", name)
-		case suggest(name, names) != "":
-			msg += fmt.Sprintf(" (did you mean --%s?)", suggest(name, names))
+		case account.Suggest(name, names) != "":
+			msg += fmt.Sprintf(" (did you mean --%s?)", account.Suggest(name, names))
 		case len(names) == 0:
 			msg += fmt.Sprintf(" ('%s' has no flags)", c.CommandPath())
 		}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/imapsrc"
+	"mailfs/internal/mountinfo"
 )
 
 // shells are the shells 'mailfs completion' writes scripts for.
@@ -83,7 +85,7 @@ func completeProviders(c *cobra.Command, args []string, toComplete string) ([]st
 // given with --config on the line so far, else the default one.
 func completeAccounts(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	path, _ := c.Flags().GetString("config")
-	cfg, err := LoadConfig(path)
+	cfg, err := account.Load(path)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -102,7 +104,7 @@ func completeFormats(c *cobra.Command, args []string, toComplete string) ([]stri
 		head = toComplete[:i+1]
 	}
 	var out []string
-	for _, f := range knownFormats {
+	for _, f := range account.KnownFormats {
 		if !strings.Contains(","+head, ","+f+",") {
 			out = append(out, head+f)
 		}
@@ -115,14 +117,14 @@ func completeMounts(c *cobra.Command, args []string, toComplete string) ([]strin
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	mounts, err := readMounts()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveFilterDirs
 	}
 	var out []string
 	for _, m := range mounts {
-		if m.fsType == "fuse.mailfs" {
-			out = append(out, m.dir)
+		if m.FSType == "fuse.mailfs" {
+			out = append(out, m.Dir)
 		}
 	}
 	if len(out) == 0 {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"mailfs/cmd/mailfs/internal/account"
+
 	"github.com/spf13/pflag"
 )
 
@@ -67,7 +69,7 @@ password_cmd = "echo x"
 		{[]string{""}, append(commandNames(root), "help")},
 		{[]string{"mount", "--tl"}, []string{"--tls", "--tls-ca"}},
 		{[]string{"mount", "--tls", ""}, []string{"implicit", "none", "starttls"}},
-		{[]string{"sync", "--log-level", ""}, logLevels},
+		{[]string{"sync", "--log-level", ""}, account.LogLevels},
 		{[]string{"mount", "--provider", "gm"}, []string{"gmail", "gmx"}},
 		{[]string{"mount", "--config", cfg, "--account", ""}, []string{"home", "work"}},
 		{[]string{"sync", "--config", cfg, "--account", ""}, []string{"home", "work"}},

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,8 @@ import (
 
 	"mailfs/imapsrc/dovecottest"
 	"mailfs/imapsrc/sample"
+	"mailfs/internal/mountinfo"
+	"mailfs/internal/syncbuf"
 )
 
 var binary string // the mailfs binary built for these tests
@@ -97,25 +98,8 @@ func seed(t *testing.T, extra ...sample.Message) *seeded {
 type mounted struct {
 	dir  string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // mount starts mailfs on a fresh mountpoint with the given cache folder and
@@ -133,9 +117,9 @@ func mount(t *testing.T, srv *seeded, cacheDir string, args ...string) *mounted 
 }
 
 // start runs cmd with its output collected; its exit arrives on done.
-func start(t *testing.T, cmd *exec.Cmd) (logs *syncBuffer, done chan error) {
+func start(t *testing.T, cmd *exec.Cmd) (logs *syncbuf.Buffer, done chan error) {
 	t.Helper()
-	logs, done = &syncBuffer{}, make(chan error, 1)
+	logs, done = &syncbuf.Buffer{}, make(chan error, 1)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -151,7 +135,7 @@ func startMount(t *testing.T, cmd *exec.Cmd, dir string) *mounted {
 	m := &mounted{dir: dir, cmd: cmd}
 	m.logs, m.done = start(t, cmd)
 	deadline := time.Now().Add(20 * time.Second)
-	for !isMounted(dir) {
+	for !mountinfo.IsMounted(dir) {
 		select {
 		case err := <-m.done:
 			t.Fatalf("mailfs exited before mounting: %v\n%s", err, m.logs)
@@ -184,19 +168,9 @@ func (m *mounted) stop(t *testing.T) {
 		exec.Command("fusermount3", "-u", "-z", m.dir).Run()
 		t.Errorf("mailfs did not exit on SIGTERM\n%s", m.logs)
 	}
-	if isMounted(m.dir) {
+	if mountinfo.IsMounted(m.dir) {
 		t.Errorf("%s still mounted after exit", m.dir)
 	}
-}
-
-func isMounted(dir string) bool {
-	b, _ := os.ReadFile("/proc/mounts")
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
-			return true
-		}
-	}
-	return false
 }
 
 // bodyFetches counts the message bodies the server was asked for: the UIDs
@@ -419,7 +393,7 @@ func TestWrongPasswordDoesNotMount(t *testing.T) {
 	if strings.Contains(string(out), "wrong") {
 		t.Errorf("the password appears in the output:\n%s", out)
 	}
-	if isMounted(dir) {
+	if mountinfo.IsMounted(dir) {
 		t.Error("mounted despite the wrong password")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/fs"
 )
 
@@ -90,7 +91,7 @@ func newMountCmd(cmdline []string) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	f.register(cmd)
-	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of "+strings.Join(knownFormats, ", "))
+	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of "+strings.Join(account.KnownFormats, ", "))
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.StringVar(&f.logFile, "log-file", "", "append the log to `FILE` instead of stderr")
@@ -100,14 +101,14 @@ func newMountCmd(cmdline []string) *cobra.Command {
 	fl.BoolVar(&f.readWrite, "read-write", false, "let writes through the mount change the server: new .eml files are appended, mkdir creates folders (default read-only)")
 	f.owner.register(cmd)
 	cmd.RegisterFlagCompletionFunc("formats", completeFormats)
-	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(logLevels))
+	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(account.LogLevels))
 	cmd.MarkFlagFilename("log-file")
 	return cmd
 }
 
 func mountCmd(c *cobra.Command, f *mountFlags, mountpoint string, cmdline []string) error {
 	set := func(name string) bool { return c.Flags().Changed(name) }
-	if msg := checkFormats(strings.Split(f.formats, ",")); msg != "" {
+	if msg := account.CheckFormats(strings.Split(f.formats, ",")); msg != "" {
 		return usagef("--formats: %s", msg)
 	}
 	if f.poll < time.Second {
@@ -124,7 +125,7 @@ func mountCmd(c *cobra.Command, f *mountFlags, mountpoint string, cmdline []stri
 	if err != nil {
 		return err
 	}
-	if f.allowDelete && !f.readWrite && !slices.ContainsFunc(accts, func(a Account) bool { return a.ReadWrite }) {
+	if f.allowDelete && !f.readWrite && !slices.ContainsFunc(accts, func(a account.Account) bool { return a.ReadWrite }) {
 		return usagef("--allow-delete needs --read-write (or read_write = true in the config file)")
 	}
 	if cfg != nil { // the file's defaults, unless a flag says otherwise
@@ -189,7 +190,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 
 // serve logs in, mounts, calls ready, and serves until unmounted or
 // signalled.
-func serve(f mountFlags, owner fs.Owner, accts []Account, single bool, mountpoint string, log *slog.Logger, ready func()) error {
+func serve(f mountFlags, owner fs.Owner, accts []account.Account, single bool, mountpoint string, log *slog.Logger, ready func()) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opened, err := openAccounts(ctx, f.accountFlags, accts, single, false, log)

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/fs"
 )
 
@@ -119,7 +120,7 @@ func applyMountOptions(cmd *cobra.Command, options []string) error {
 				msg := fmt.Sprintf("unknown mount option %q", key)
 				var names []string
 				cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, strings.ReplaceAll(f.Name, "-", "_")) })
-				if s := suggest(key, names); s != "" {
+				if s := account.Suggest(key, names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				return usageError{msg}
@@ -184,7 +185,7 @@ func helperArgs(root *cobra.Command, args []string) ([]string, bool) {
 	if len(pos) != 2 {
 		return nil, false
 	}
-	if c, _, err := root.Find(pos[:1]); err != nil || c != root || suggest(pos[0], commandNames(root)) != "" {
+	if c, _, err := root.Find(pos[:1]); err != nil || c != root || account.Suggest(pos[0], commandNames(root)) != "" {
 		return nil, false
 	}
 	if fi, err := os.Stat(pos[1]); err != nil || !fi.IsDir() {

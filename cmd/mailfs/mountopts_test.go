@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mailfs/cmd/mailfs/internal/account"
+	"mailfs/internal/mountinfo"
 )
 
 func TestPasswordSource(t *testing.T) {
@@ -57,12 +60,12 @@ func TestCheckAllowOther(t *testing.T) {
 // TestCredentialMessages: mistakes with the credential of an account from
 // flags are told in the words of the flags.
 func TestCredentialMessages(t *testing.T) {
-	t.Setenv(passwordEnv, "")
+	t.Setenv(account.PasswordEnv, "")
 	code, _, stderr := runCLI("sync", "--server", "127.0.0.1:1", "--tls", "none", "--user", "u")
 	if code != 2 || !strings.Contains(stderr, "MAILFS_PASSWORD is set but empty") || strings.Contains(stderr, "password_env") || strings.Contains(stderr, `account "account"`) {
 		t.Errorf("empty MAILFS_PASSWORD: exit %d\n%s", code, stderr)
 	}
-	os.Unsetenv(passwordEnv)
+	os.Unsetenv(account.PasswordEnv)
 	missing := filepath.Join(t.TempDir(), "nosuch")
 	code, _, stderr = runCLI("sync", "--server", "127.0.0.1:1", "--tls", "none", "--user", "u", "--password-file", missing)
 	if code != 1 || !strings.Contains(stderr, "--password-file: open "+missing) || strings.Contains(stderr, "password_file") {
@@ -83,12 +86,12 @@ func mountBinary(t *testing.T, dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	start(t, cmd)
 	t.Cleanup(func() {
-		if isMounted(dir) {
+		if mountinfo.IsMounted(dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
 		}
 		cmd.Process.Kill()
 	})
-	waitFor(t, "the mount", func() bool { return isMounted(dir) })
+	waitFor(t, "the mount", func() bool { return mountinfo.IsMounted(dir) })
 	return cmd
 }
 
@@ -112,7 +115,7 @@ func TestDeadMount(t *testing.T) {
 	if code, _, stderr := runCLI("umount", dir); code != 0 {
 		t.Fatalf("umount of the dead mount: exit %d\n%s", code, stderr)
 	}
-	if isMounted(dir) {
+	if mountinfo.IsMounted(dir) {
 		t.Error("still mounted")
 	}
 }
@@ -148,7 +151,7 @@ func TestDaemonMountHelper(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "mailfs.log")
 	cmd := exec.Command(binary, "demo", dir, "-o", "rw,nodev,nosuid,_netdev,noauto,user,uid=4321,gid=4322,umask=022,log_file="+logFile)
 	t.Cleanup(func() {
-		if isMounted(dir) {
+		if mountinfo.IsMounted(dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
 		}
 	})
@@ -156,7 +159,7 @@ func TestDaemonMountHelper(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mailfs demo DIR -o ...: %v\n%s", err, out)
 	}
-	if !isMounted(dir) {
+	if !mountinfo.IsMounted(dir) {
 		t.Fatalf("returned without a mount:\n%s", out)
 	}
 	for _, opt := range []string{"rw", "nodev", "nosuid", "_netdev", "noauto", "user"} {
@@ -190,7 +193,7 @@ func TestMountFuse3(t *testing.T) {
 	needTool(t, "mount.fuse3")
 	dir := t.TempDir()
 	t.Cleanup(func() {
-		if isMounted(dir) {
+		if mountinfo.IsMounted(dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
 		}
 	})
@@ -199,7 +202,7 @@ func TestMountFuse3(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mount.fuse3: %v\n%s", err, out)
 	}
-	if !isMounted(dir) {
+	if !mountinfo.IsMounted(dir) {
 		t.Fatal("mount.fuse3 returned without a mount")
 	}
 	if mode, _ := modeOf(t, filepath.Join(dir, "INBOX")); mode != 0o750 {
@@ -222,7 +225,7 @@ func TestDaemonReportsFailure(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "mailfs: ") || !strings.Contains(string(out), "connection refused") {
 		t.Errorf("exit %v, want 1 with the reason:\n%s", err, out)
 	}
-	if time.Since(t0) > 30*time.Second || isMounted(dir) {
+	if time.Since(t0) > 30*time.Second || mountinfo.IsMounted(dir) {
 		t.Error("the failed daemon left a mount or took long")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"mailfs/cache"
+	"mailfs/cmd/mailfs/internal/account"
 	"mailfs/imapsrc"
 	"mailfs/imapsrc/demo"
 	"mailfs/imapsrc/pop3"
@@ -49,7 +50,7 @@ func (af *accountFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&af.tokenCmd, "oauth-token-cmd", "", "run `COMMAND` with sh -c for an OAuth2 access token (XOAUTH2/OAUTHBEARER)")
 	fl.StringVar(&af.auth, "auth", "", "login `METHOD`: password, xoauth2 or oauthbearer (default: from the credential and the server)")
 	fl.StringVar(&af.cacheDir, "cache", "", "cache `DIR` (default $XDG_CACHE_HOME/mailfs/NAME for an account of the config file, USER@HOST:PORT for one from flags)")
-	fl.IntVar(&af.conns, "conns", defaultConns, "IMAP connections per account at most")
+	fl.IntVar(&af.conns, "conns", account.DefaultConns, "IMAP connections per account at most")
 	fl.BoolVar(&af.demo, "demo", false, "serve a bundled sample mailbox from an in-process IMAP server")
 	for _, name := range []string{"config", "tls-ca", "password-file"} {
 		cmd.MarkFlagFilename(name)
@@ -57,7 +58,7 @@ func (af *accountFlags) register(cmd *cobra.Command) {
 	cmd.MarkFlagDirname("cache")
 	cmd.RegisterFlagCompletionFunc("account", completeAccounts)
 	cmd.RegisterFlagCompletionFunc("provider", completeProviders)
-	cmd.RegisterFlagCompletionFunc("protocol", fixedWords([]string{protoIMAP, protoPOP3}))
+	cmd.RegisterFlagCompletionFunc("protocol", fixedWords([]string{account.ProtoIMAP, account.ProtoPOP3}))
 	cmd.RegisterFlagCompletionFunc("tls", fixedWords([]string{string(imapsrc.TLSImplicit), string(imapsrc.TLSStartTLS), string(imapsrc.TLSNone)}))
 	cmd.RegisterFlagCompletionFunc("auth", fixedWords([]string{imapsrc.AuthPassword, imapsrc.AuthXOAuth2, imapsrc.AuthOAuthBearer}))
 	for _, name := range []string{"server", "user", "region", "password-cmd", "oauth-token-cmd", "conns"} {
@@ -72,57 +73,53 @@ func (af *accountFlags) checkConns(c *cobra.Command) error {
 		af.conns = 0
 		return nil
 	}
-	if msg := checkConns(af.conns); msg != "" {
+	if msg := account.CheckConns(af.conns); msg != "" {
 		return usagef("--conns %s", msg)
 	}
 	return nil
 }
 
-// passwordEnv is the environment variable a command-line account's
-// password is read from.
-const passwordEnv = "MAILFS_PASSWORD"
-
 // resolve turns the flags into accounts. single is true when the accounts
 // come from the command line (one account, shown at the mount's root).
 // Such an account without a credential gets a password typed at the
 // terminal, when stdin is one; the prompt goes to stderr.
-func (af accountFlags) resolve(stderr io.Writer) (accts []Account, cfg *Config, single bool, err error) {
+func (af accountFlags) resolve(stderr io.Writer) (accts []account.Account, cfg *account.Config, single bool, err error) {
 	if af.demo {
 		return nil, nil, true, nil
 	}
 	fromFlags := af.server != "" || af.provider != "" || af.user != ""
 	if af.config == "" && fromFlags {
-		a := Account{
+		a := account.Account{
 			Name: "account", Server: af.server, Protocol: af.protocol, Provider: af.provider, Region: af.region,
 			TLS: af.tls, TLSCA: af.tlsCA, User: af.user, Auth: af.auth,
 			PasswordFile: af.passwordFile, PasswordCmd: af.passwordCmd, OAuthTokenCmd: af.tokenCmd,
-			CacheDir: af.cacheDir, Conns: cmp.Or(af.conns, defaultConns), Formats: defaultFormats,
+			CacheDir: af.cacheDir, Conns: cmp.Or(af.conns, account.DefaultConns), Formats: account.DefaultFormats,
 			FromFlags: true,
 		}
 		if a.User == "" || (a.Server == "" && a.Provider == "") {
 			return nil, nil, false, usagef("--user and --server (or --provider) are required, or --config, or --demo")
 		}
-		pw, envSet := os.LookupEnv(passwordEnv)
+		pw, envSet := os.LookupEnv(account.PasswordEnv)
 		others := a.PasswordFile != "" || a.PasswordCmd != "" || a.OAuthTokenCmd != ""
 		switch passwordSource(envSet, pw, others, term.IsTerminal(int(os.Stdin.Fd()))) {
 		case fromEnv:
-			a.PasswordEnv = passwordEnv
+			a.PasswordEnv = account.PasswordEnv
 		case emptyEnv:
-			return nil, nil, false, usagef("%s is set but empty: put the password in it, or unset it and use --password-file, --password-cmd or --oauth-token-cmd", passwordEnv)
+			return nil, nil, false, usagef("%s is set but empty: put the password in it, or unset it and use --password-file, --password-cmd or --oauth-token-cmd", account.PasswordEnv)
 		case fromPrompt:
 			if err := promptPassword(stderr, a); err != nil {
 				return nil, nil, false, err
 			}
-			a.PasswordEnv = passwordEnv // where the prompt put it (and a --daemon server finds it)
+			a.PasswordEnv = account.PasswordEnv // where the prompt put it (and a --daemon server finds it)
 		case noPassword:
-			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd (or run on a terminal to be asked)", passwordEnv)
+			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd (or run on a terminal to be asked)", account.PasswordEnv)
 		}
-		if ps := a.check(); len(ps) > 0 {
-			return nil, nil, false, usagef("%s", a.flagWords(ps[0].msg("")))
+		if err := a.Check(); err != nil {
+			return nil, nil, false, usagef("%s", err)
 		}
-		return []Account{a}, nil, true, nil
+		return []account.Account{a}, nil, true, nil
 	}
-	cfg, err = LoadConfig(af.config)
+	cfg, err = account.Load(af.config)
 	if errors.Is(err, os.ErrNotExist) && af.config == "" {
 		return nil, nil, false, usagef("no account given: use --server and --user, --provider, --config FILE, or --demo")
 	}
@@ -135,7 +132,7 @@ func (af accountFlags) resolve(stderr io.Writer) (accts []Account, cfg *Config, 
 		if !ok {
 			return nil, nil, false, fmt.Errorf("%s: no account named %q", cfg.Path, af.account)
 		}
-		accts = []Account{a}
+		accts = []account.Account{a}
 	}
 	if len(accts) == 0 {
 		return nil, nil, false, fmt.Errorf("%s: no [[account]]", cfg.Path)
@@ -178,7 +175,7 @@ func passwordSource(envSet bool, env string, otherFlag, stdinTTY bool) pwSource 
 
 // promptPassword asks for the password of a on the terminal without
 // echo and puts it into MAILFS_PASSWORD, from where it is read once.
-func promptPassword(stderr io.Writer, a Account) error {
+func promptPassword(stderr io.Writer, a account.Account) error {
 	host := cmp.Or(a.Server, a.Provider)
 	fmt.Fprintf(stderr, "Password for %s at %s: ", a.User, host)
 	pw, err := term.ReadPassword(int(os.Stdin.Fd()))
@@ -189,7 +186,7 @@ func promptPassword(stderr io.Writer, a Account) error {
 	if len(pw) == 0 {
 		return usagef("no password typed")
 	}
-	return os.Setenv(passwordEnv, string(pw))
+	return os.Setenv(account.PasswordEnv, string(pw))
 }
 
 // opened is one account ready to serve.
@@ -205,7 +202,7 @@ type opened struct {
 // account (or strict) a failure is returned; otherwise a failing account is
 // logged and served from its cache, retried at every poll. An account from
 // the command line (single) has no name.
-func openAccounts(ctx context.Context, af accountFlags, accts []Account, single, strict bool, log *slog.Logger) ([]*opened, error) {
+func openAccounts(ctx context.Context, af accountFlags, accts []account.Account, single, strict bool, log *slog.Logger) ([]*opened, error) {
 	if af.demo {
 		srv, err := demo.Start()
 		if err != nil {
@@ -243,8 +240,8 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 	for _, a := range accts {
 		icfg, err := a.SourceConfig()
 		cfg := sourceConfig{Config: icfg}
-		if a.PasswordEnv == passwordEnv {
-			os.Unsetenv(passwordEnv) // read once; not passed on to any command
+		if a.PasswordEnv == account.PasswordEnv {
+			os.Unsetenv(account.PasswordEnv) // read once; not passed on to any command
 		}
 		if err != nil {
 			closeAll()
@@ -269,14 +266,14 @@ func openAccounts(ctx context.Context, af accountFlags, accts []Account, single,
 		if single {
 			name = ""
 		}
-		if a.Protocol == protoPOP3 && a.ReadWrite {
+		if a.Protocol == account.ProtoPOP3 && a.ReadWrite {
 			closeAll()
 			if a.FromFlags {
 				return nil, fmt.Errorf("%w: drop --read-write", pop3.ErrReadOnly)
 			}
 			return nil, fmt.Errorf("account %q: %w: drop read_write (or --read-write)", a.Name, pop3.ErrReadOnly)
 		}
-		cfg.StateDir, cfg.POP3 = dir, a.Protocol == protoPOP3
+		cfg.StateDir, cfg.POP3 = dir, a.Protocol == account.ProtoPOP3
 		o, err := openOne(ctx, name, cfg, dir, what, strict, log)
 		if err != nil {
 			closeAll()
@@ -332,7 +329,7 @@ func openOne(ctx context.Context, name string, cfg sourceConfig, dir, what strin
 // two tunnels) never share one. mailfs before these keys used USER@HOST
 // for both: when only that older folder exists, the log says so, and how
 // to keep using it.
-func defaultCacheDir(cfg imapsrc.Config, a Account, log *slog.Logger) (string, error) {
+func defaultCacheDir(cfg imapsrc.Config, a account.Account, log *slog.Logger) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("no cache folder: use --cache DIR (%v)", err)
@@ -343,13 +340,13 @@ func defaultCacheDir(cfg imapsrc.Config, a Account, log *slog.Logger) (string, e
 		if cfg.TLS == imapsrc.TLSImplicit || cfg.TLS == "" {
 			port = "993"
 		}
-		if a.Protocol == protoPOP3 {
+		if a.Protocol == account.ProtoPOP3 {
 			port = map[bool]string{true: "995", false: "110"}[port == "993"]
 		}
 	}
 	clean := strings.NewReplacer("/", "_", "\x00", "_").Replace
 	key := clean(cfg.User + "@" + net.JoinHostPort(host, port))
-	if a.Protocol == protoPOP3 {
+	if a.Protocol == account.ProtoPOP3 {
 		key = "pop3_" + key // never the cache of the same user's IMAP account
 	}
 	if !a.FromFlags && a.Name != "" {

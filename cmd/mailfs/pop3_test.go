@@ -11,6 +11,7 @@ import (
 
 	"mailfs/imapsrc/dovecottest"
 	"mailfs/imapsrc/sample"
+	"mailfs/internal/mountinfo"
 )
 
 // pop3Args are the account flags of srv's POP3 side (STLS).
@@ -137,7 +138,7 @@ func TestPOP3Refusals(t *testing.T) {
 	srv := dovecottest.StartWith(t, dovecottest.Options{POP3: true})
 	dir := t.TempDir()
 	out, err := runPOP3(t, srv, "wrong", append([]string{"mount"}, append(pop3Args(srv, t.TempDir()), dir)...)...)
-	if isMounted(dir) {
+	if mountinfo.IsMounted(dir) {
 		t.Error("mounted despite the wrong password")
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")

@@ -51,7 +51,7 @@ func providers(stdout io.Writer, pos []string) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSERVICE\tHOST\tPORT\tTLS\tLOGIN")
 	for _, p := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p.Name, p.Title, p.Host, p.Port, p.TLS, p.Auth)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p.Name, p.Title, p.Host, p.Port, p.TLS, p.Login())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

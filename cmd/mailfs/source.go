@@ -9,12 +9,6 @@ import (
 	"mailfs/imapsrc/pop3"
 )
 
-// The protocols an account may speak (config key protocol, --protocol).
-const (
-	protoIMAP = "imap"
-	protoPOP3 = "pop3" // a read-only maildrop shown as INBOX (imapsrc/pop3)
-)
-
 // source is what an opened account holds: a cache.Source to close.
 type source interface {
 	cache.Source

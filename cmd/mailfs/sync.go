@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"mailfs/cache"
+	"mailfs/cmd/mailfs/internal/account"
 )
 
 const syncLong = `Downloads every message of every account (or of --account NAME) that the
@@ -80,7 +81,7 @@ func newSyncCmd() *cobra.Command {
 	fl.IntVar(&f.workers, "workers", 0, "messages downloaded at once per account (default: the account's conns)")
 	fl.BoolVar(&f.verify, "verify", false, "also check every cached message against the hash it was stored with, and download damaged ones again")
 	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal, where the progress line shows the rest)")
-	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(logLevels))
+	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(account.LogLevels))
 	cmd.RegisterFlagCompletionFunc("workers", cobra.NoFileCompletions)
 	return cmd
 }
@@ -89,8 +90,8 @@ func newSyncCmd() *cobra.Command {
 var errInterrupted = errors.New("interrupted; run mailfs sync again to resume")
 
 func syncCmd(c *cobra.Command, f *syncFlags) error {
-	if f.workers < 0 || f.workers > maxConns {
-		return usagef("--workers %d is out of range (1 to %d)", f.workers, maxConns)
+	if f.workers < 0 || f.workers > account.MaxConns {
+		return usagef("--workers %d is out of range (1 to %d)", f.workers, account.MaxConns)
 	}
 	if err := f.checkConns(c); err != nil {
 		return err
@@ -120,14 +121,14 @@ func syncCmd(c *cobra.Command, f *syncFlags) error {
 
 	var results []syncResult
 	if f.demo {
-		results = append(results, syncAccount(ctx, *f, nil, "demo", true, defaultConns, out, log))
+		results = append(results, syncAccount(ctx, *f, nil, "demo", true, account.DefaultConns, out, log))
 	}
 	for _, a := range accts {
 		name := a.Name
 		if single {
 			name = a.User + "@" + cmp.Or(a.Server, a.Provider)
 		}
-		results = append(results, syncAccount(ctx, *f, []Account{a}, name, single, a.Conns, out, log))
+		results = append(results, syncAccount(ctx, *f, []account.Account{a}, name, single, a.Conns, out, log))
 		if ctx.Err() != nil {
 			break
 		}
@@ -145,7 +146,7 @@ type syncResult struct {
 
 // syncAccount opens one account (acct nil: the demo), fills its cache and
 // closes it again.
-func syncAccount(ctx context.Context, f syncFlags, acct []Account, name string, single bool, conns int, out *syncOutput, log *slog.Logger) syncResult {
+func syncAccount(ctx context.Context, f syncFlags, acct []account.Account, name string, single bool, conns int, out *syncOutput, log *slog.Logger) syncResult {
 	res := syncResult{name: name}
 	out.status(name, "connecting…")
 	opened, err := openAccounts(ctx, f.accountFlags, acct, single, true, log)
@@ -160,7 +161,7 @@ func syncAccount(ctx context.Context, f syncFlags, acct []Account, name string, 
 	}
 	o := opened[0]
 	defer o.close()
-	workers := cmp.Or(f.workers, conns, defaultConns)
+	workers := cmp.Or(f.workers, conns, account.DefaultConns)
 	log.Debug("sync", "account", name, "cache", o.dir, "workers", workers)
 	out.status(name, "looking for changes…")
 	// An interrupt must also end the download in flight: Fill stops handing

@@ -5,16 +5,15 @@ package main
 // path never unmounts anything else.
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"mailfs/internal/mountinfo"
 
 	"github.com/spf13/cobra"
 )
@@ -61,21 +60,21 @@ func unmount(dir string, lazy bool) error {
 	if parent, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
 		abs = filepath.Join(parent, filepath.Base(abs))
 	}
-	mounts, err := readMounts()
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
-	var m *mountEntry
+	var m *mountinfo.Entry
 	for i := range mounts {
-		if mounts[i].dir == abs {
+		if mounts[i].Dir == abs {
 			m = &mounts[i] // the last one is on top
 		}
 	}
 	if m == nil {
 		return fmt.Errorf("%s is not mounted", abs)
 	}
-	if m.fsType != "fuse.mailfs" && m.source != "mailfs" {
-		return fmt.Errorf("%s is not a mailfs mount (it is %s from %s); use umount(8) for it", abs, m.fsType, m.source)
+	if m.FSType != "fuse.mailfs" && m.Source != "mailfs" {
+		return fmt.Errorf("%s is not a mailfs mount (it is %s from %s); use umount(8) for it", abs, m.FSType, m.Source)
 	}
 	cmd, err := unmountCommand(abs, lazy)
 	if err != nil {
@@ -118,64 +117,4 @@ func unmountCommand(dir string, lazy bool) (*exec.Cmd, error) {
 		}
 	}
 	return nil, errors.New("neither fusermount3 nor fusermount found: install fuse3")
-}
-
-// mountEntry is one line of /proc/self/mountinfo.
-type mountEntry struct {
-	dir, fsType, source string
-}
-
-// readMounts reads the mount table of this process's mount namespace.
-func readMounts() ([]mountEntry, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("read the mount table: %w", err)
-	}
-	defer f.Close()
-	return parseMountinfo(f)
-}
-
-// parseMountinfo parses proc(5)'s mountinfo format:
-//
-//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-//
-// the mountpoint is the fifth field; after the "-" come the type and source.
-func parseMountinfo(r io.Reader) ([]mountEntry, error) {
-	var out []mountEntry
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i := 6; i < len(f); i++ {
-			if f[i] == "-" {
-				sep = i
-				break
-			}
-		}
-		if len(f) < 5 || sep < 0 || sep+2 >= len(f) {
-			continue
-		}
-		out = append(out, mountEntry{dir: unescapeMount(f[4]), fsType: f[sep+1], source: unescapeMount(f[sep+2])})
-	}
-	return out, sc.Err()
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space) of mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

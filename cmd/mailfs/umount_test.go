@@ -4,27 +4,29 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"mailfs/internal/mountinfo"
+	"mailfs/internal/syncbuf"
 )
 
 // demoMount starts 'mailfs mount --demo' on a fresh directory and waits
 // for the mount; it returns the directory and the process's exit.
-func demoMount(t *testing.T) (string, chan error, *syncBuffer) {
+func demoMount(t *testing.T) (string, chan error, *syncbuf.Buffer) {
 	t.Helper()
 	needFUSE(t)
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "mount", "--demo", dir)
 	logs, done := start(t, cmd)
 	t.Cleanup(func() {
-		if isMounted(dir) {
+		if mountinfo.IsMounted(dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
 		}
 		cmd.Process.Kill()
 	})
-	waitFor(t, "the demo mount", func() bool { return isMounted(dir) })
+	waitFor(t, "the demo mount", func() bool { return mountinfo.IsMounted(dir) })
 	return dir, done, logs
 }
 
@@ -42,7 +44,7 @@ func TestUmount(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "busy") || !strings.Contains(stderr, "--lazy") {
 		t.Errorf("umount with an open file: exit %d, want 1 and a hint at --lazy\n%s", code, stderr)
 	}
-	if !isMounted(dir) {
+	if !mountinfo.IsMounted(dir) {
 		t.Fatal("unmounted although a file was open")
 	}
 
@@ -50,7 +52,7 @@ func TestUmount(t *testing.T) {
 	if code != 0 || stdout != "" || stderr != "" {
 		t.Fatalf("umount: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	if isMounted(dir) {
+	if mountinfo.IsMounted(dir) {
 		t.Error("still mounted")
 	}
 	select {
@@ -81,7 +83,7 @@ func TestUmountLazy(t *testing.T) {
 	if code, _, stderr := runCLI("umount", "--lazy", filepath.Base(dir)); code != 0 {
 		t.Fatalf("umount --lazy: exit %d\n%s", code, stderr)
 	}
-	if isMounted(dir) {
+	if mountinfo.IsMounted(dir) {
 		t.Error("still mounted after umount --lazy")
 	}
 	busy.Close()
@@ -109,29 +111,7 @@ func TestUmountRefusesOtherMounts(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "is not a mailfs mount (it is tmpfs") {
 		t.Errorf("exit %d, %q", code, stderr)
 	}
-	if !isMounted(dir) {
+	if !mountinfo.IsMounted(dir) {
 		t.Error("mailfs umount unmounted a tmpfs")
-	}
-}
-
-func TestParseMountinfo(t *testing.T) {
-	in := `22 1 0:21 / /proc rw,nosuid shared:12 - proc proc rw
-36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
-90 22 0:50 / /home/me/my\040mail rw,nosuid,nodev,relatime shared:40 - fuse.mailfs mailfs ro,user_id=0
-bad line
-91 22 0:51 / /x rw - fuse mailfs rw
-`
-	got, err := parseMountinfo(strings.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []mountEntry{
-		{"/proc", "proc", "proc"},
-		{"/mnt2", "ext3", "/dev/root"},
-		{"/home/me/my mail", "fuse.mailfs", "mailfs"},
-		{"/x", "fuse", "mailfs"},
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }

@@ -39,10 +39,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mailfs/internal/syncbuf"
 )
 
-// MailUser is the system user that owns the mail files when tests run as root.
-const MailUser = "mailfstest"
+// mailUser is the system user that owns the mail files when tests run as root.
+const mailUser = "mailfstest"
 
 // startTimeout is how long Start waits for the greeting.
 const startTimeout = 10 * time.Second
@@ -59,17 +61,17 @@ type Server struct {
 	dir      string // the instance's own folder, removed on cleanup
 	conf     string // dovecot.conf
 	logPath  string // dovecot's log_path
-	rawlog   string // rawlog_dir: one .in/.out pair per IMAP session (if enabled)
+	rawlog   string // rawlog_dir (if enabled): per IMAP session, TIMESTAMP.PID.N.in holds what the client sent, .out what the server answered, each line prefixed with a Unix time
 	home     string // User's home; the Maildir is below it
 	uid, gid int    // owner of the mail files
 	instance string // instance_name; also the prefix of its process titles
 	dovecot  string // path of the dovecot binary
 	doveadm  string // path of the doveadm binary
 
-	mu     sync.Mutex    // guards cmd, exited, stderr
-	cmd    *exec.Cmd     // running master, nil when stopped
-	exited chan struct{} // closed when cmd has been waited for
-	stderr *syncBuffer   // the master's stdout and stderr
+	mu     sync.Mutex      // guards cmd, exited, stderr
+	cmd    *exec.Cmd       // running master, nil when stopped
+	exited chan struct{}   // closed when cmd has been waited for
+	stderr *syncbuf.Buffer // the master's stdout and stderr
 }
 
 // Start starts a fresh server with an empty mailbox for User. It registers
@@ -128,7 +130,7 @@ func (s *Server) start() error {
 	cmd := exec.Command(s.dovecot, "-F", "-c", s.conf)
 	cmd.Dir = s.dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	stderr := new(syncBuffer)
+	stderr := new(syncbuf.Buffer)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	// If the test binary dies without cleanup (panic, timeout), the kernel
 	// sends the master SIGTERM and the master stops its children. (The
@@ -161,28 +163,6 @@ func (s *Server) start() error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far; "" for a nil buffer.
-func (b *syncBuffer) String() string {
-	if b == nil {
-		return ""
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // greet connects to addr and reads the IMAP greeting.
@@ -261,10 +241,6 @@ func (s *Server) Log() string {
 	return fmt.Sprintf("(no log: %v)\n", err)
 }
 
-// ConfigFile returns the path of the instance's dovecot.conf, for running
-// doveadm -c CONF by hand.
-func (s *Server) ConfigFile() string { return s.conf }
-
 // Kick drops every connection of User (doveadm kick).
 // Having no connection to drop is not an error.
 func (s *Server) Kick(t testing.TB) {
@@ -277,14 +253,8 @@ func (s *Server) Kick(t testing.TB) {
 	}
 }
 
-// Doveadm runs doveadm -c CONF with args and returns its output, failing the
-// test if it fails.
+// Doveadm is RunDoveadm failing the test if doveadm fails.
 func (s *Server) Doveadm(t testing.TB, args ...string) string {
-	t.Helper()
-	return s.runDoveadm(t, args...)
-}
-
-func (s *Server) runDoveadm(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := s.RunDoveadm(args...)
 	if err != nil {
@@ -321,7 +291,7 @@ func findBinary(name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%s not found: install it with `apt-get install dovecot-imapd`: %w", name, ErrNotInstalled)
+	return "", fmt.Errorf("%s not found: install it with `apt-get install dovecot-imapd`: %w", name, errNotInstalled)
 }
 
 func isExecutable(p string) bool {
@@ -363,7 +333,7 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// userMu serializes the creation of MailUser within one test binary;
+// userMu serializes the creation of mailUser within one test binary;
 // several binaries racing are handled by looking the user up again.
 var userMu sync.Mutex
 
@@ -377,12 +347,12 @@ func mailOwner() (uid, gid int, rootless bool, err error) {
 	defer userMu.Unlock()
 	// Test binaries of several packages may race to create the user:
 	// useradd then fails on the lock or because the user now exists.
-	u, err := user.Lookup(MailUser)
+	u, err := user.Lookup(mailUser)
 	for try := 0; err != nil; try++ {
 		out, uerr := exec.Command("useradd", "--system", "--user-group", "--no-create-home",
-			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", MailUser).CombinedOutput()
-		if u, err = user.Lookup(MailUser); err != nil && try == 20 {
-			return 0, 0, false, fmt.Errorf("create user %s: %v: %s", MailUser, uerr, out)
+			"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", mailUser).CombinedOutput()
+		if u, err = user.Lookup(mailUser); err != nil && try == 20 {
+			return 0, 0, false, fmt.Errorf("create user %s: %v: %s", mailUser, uerr, out)
 		} else if err != nil && uerr != nil {
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -390,7 +360,7 @@ func mailOwner() (uid, gid int, rootless bool, err error) {
 	uid, err1 := strconv.Atoi(u.Uid)
 	gid, err2 := strconv.Atoi(u.Gid)
 	if err1 != nil || err2 != nil {
-		return 0, 0, false, fmt.Errorf("user %s has uid %q gid %q", MailUser, u.Uid, u.Gid)
+		return 0, 0, false, fmt.Errorf("user %s has uid %q gid %q", mailUser, u.Uid, u.Gid)
 	}
 	return uid, gid, false, nil
 }

@@ -353,5 +353,5 @@ func (s *Server) refill(t testing.TB, mailbox string) {
 // setUIDValidity sets a mailbox's UIDVALIDITY with doveadm.
 func (s *Server) setUIDValidity(t testing.TB, mailbox string, v uint32) {
 	t.Helper()
-	s.runDoveadm(t, "mailbox", "update", "-u", s.User, "--uid-validity", strconv.FormatUint(uint64(v), 10), mailbox)
+	s.Doveadm(t, "mailbox", "update", "-u", s.User, "--uid-validity", strconv.FormatUint(uint64(v), 10), mailbox)
 }

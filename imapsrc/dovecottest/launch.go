@@ -31,9 +31,9 @@ type Options struct {
 	POP3 bool
 }
 
-// ErrNotInstalled is wrapped by Launch's error when dovecot or doveadm is
+// errNotInstalled is wrapped by Launch's error when dovecot or doveadm is
 // missing.
-var ErrNotInstalled = errors.New("not installed")
+var errNotInstalled = errors.New("not installed")
 
 // Launch starts a fresh server with an empty mailbox for User, for code
 // that is not a test (the benchmark). The caller must Close it. Tests use

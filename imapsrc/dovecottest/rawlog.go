@@ -15,11 +15,6 @@ import (
 // command, so Commands can leave their sessions out.
 const helperID = "mailfs-dovecottest"
 
-// RawLogDir returns the folder where Dovecot writes a rawlog of every IMAP
-// session after login: TIMESTAMP.PID.N.in holds what the client sent, .out
-// what the server answered, each line prefixed with a Unix time.
-func (s *Server) RawLogDir() string { return s.rawlog }
-
 // commandLine matches a tagged command: "TAG [UID ]VERB ...".
 var commandLine = regexp.MustCompile(`^[^\s()*+%"\\{]+ (UID )?[A-Za-z]+( |$)`)
 

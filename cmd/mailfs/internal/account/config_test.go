@@ -1,4 +1,4 @@
-package main
+package account
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ func writeConfig(t *testing.T, text string) string {
 
 func TestConfigExample(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
-	cfg, err := LoadConfig("testdata/config.example.toml")
+	cfg, err := Load("testdata/config.example.toml")
 	if err != nil {
 		t.Fatalf("the example config does not load:\n%v", err)
 	}
@@ -97,7 +97,7 @@ func TestConfigSourceConfig(t *testing.T) {
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "pw")
 	os.WriteFile(pwFile, []byte("file-secret\nignored\n"), 0o600)
-	cfg, err := LoadConfig(writeConfig(t, `
+	cfg, err := Load(writeConfig(t, `
 [[account]]
 name = "a"
 provider = "workmail"
@@ -194,6 +194,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{`:7: account "A": name already used by the account at line 2`}},
 		{"slash in name", "[[account]]\nname = \"a/b\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
 			[]string{`:2: account "a/b": name: "a/b" holds one of /`}},
+		{"keys in another case", "[[Account]]\nNAME = \"a/b\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
+			[]string{`:2: account "a/b": name: "a/b" holds one of /`}},
 		{"dot-dot name", "[[account]]\nname = \"..\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
 			[]string{`:2: account "..": name: ".." is not a usable directory name`}},
 		{"hidden name", "[[account]]\nname = \".mail\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\n",
@@ -207,9 +209,9 @@ func TestConfigErrors(t *testing.T) {
 		{"region for gmail", "[[account]]\nname = \"a\"\nuser = \"u\"\nprovider = \"gmail\"\nregion = \"us-east-1\"\npassword_cmd = \"x\"\n",
 			[]string{`:5: account "a": region: only for a provider`}},
 		{"bad tls", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\ntls = \"ssl\"\npassword_cmd = \"x\"\n",
-			[]string{`:5: account "a": tls: unknown mode "ssl"`}},
+			[]string{`:5: account "a": tls: unknown TLS mode "ssl"`}},
 		{"bad auth", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\nauth = \"xoauth2\"\npassword_cmd = \"x\"\n",
-			[]string{`:5: account "a": auth: "xoauth2" needs oauth_token_cmd`}},
+			[]string{`:5: account "a": auth: login by XOAUTH2 needs a token command`}},
 		{"bad glob", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\nexclude = [\"[a-\"]\n",
 			[]string{`:6: account "a": exclude: bad folder pattern "[a-"`}},
 		{"show_all_mail not gmail", "[[account]]\nname = \"a\"\nuser = \"u\"\nserver = \"x\"\npassword_cmd = \"x\"\nshow_all_mail = true\n",
@@ -226,7 +228,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeConfig(t, tt.text)
-			_, err := LoadConfig(path)
+			_, err := Load(path)
 			if err == nil {
 				t.Fatalf("LoadConfig succeeded, want errors %q", tt.want)
 			}
@@ -251,25 +253,25 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigMissingFile(t *testing.T) {
-	_, err := LoadConfig(filepath.Join(t.TempDir(), "nope.toml"))
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("LoadConfig(missing) = %v, want ErrNotExist", err)
+		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
 	}
 }
 
 func TestConfigDefaultPath(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/xdg")
-	if p, err := DefaultConfigPath(); err != nil || p != "/xdg/mailfs/config.toml" {
-		t.Errorf("DefaultConfigPath() = %q, %v", p, err)
+	if p, err := DefaultPath(); err != nil || p != "/xdg/mailfs/config.toml" {
+		t.Errorf("DefaultPath() = %q, %v", p, err)
 	}
 	// An empty path means the default.
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	os.MkdirAll(filepath.Join(dir, "mailfs"), 0o700)
 	os.WriteFile(filepath.Join(dir, "mailfs", "config.toml"), []byte("poll = \"2m\"\n"), 0o600)
-	cfg, err := LoadConfig("")
+	cfg, err := Load("")
 	if err != nil || cfg.Poll != 2*time.Minute {
-		t.Errorf("LoadConfig(\"\") = %+v, %v", cfg, err)
+		t.Errorf("Load(\"\") = %+v, %v", cfg, err)
 	}
 }
 
@@ -296,7 +298,7 @@ func TestConfigReadWrite(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(path)
+	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,11 +308,11 @@ func TestConfigReadWrite(t *testing.T) {
 }
 
 func TestConfigProtocol(t *testing.T) {
-	cfg, err := LoadConfig(writeConfig(t, "[[account]]\nname = \"old\"\nuser = \"u\"\nserver = \"pop.example.com\"\npassword_cmd = \"echo x\"\nprotocol = \"pop3\"\n"))
+	cfg, err := Load(writeConfig(t, "[[account]]\nname = \"old\"\nuser = \"u\"\nserver = \"pop.example.com\"\npassword_cmd = \"echo x\"\nprotocol = \"pop3\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := cfg.Accounts[0]; a.Protocol != protoPOP3 {
+	if a := cfg.Accounts[0]; a.Protocol != ProtoPOP3 {
 		t.Errorf("protocol = %q", a.Protocol)
 	}
 }
