@@ -15,7 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"mailfs/internal/atomicfile"
+	"mailfs/cache/atomicfile"
 	"mailfs/render"
 )
 

@@ -17,8 +17,8 @@ import (
 
 	"mailfs/cache"
 	"mailfs/imapsrc/dovecottest"
+	"mailfs/imapsrc/dovecottest/syncbuf"
 	"mailfs/imapsrc/imaptest"
-	"mailfs/internal/syncbuf"
 )
 
 // logBuf is a log handler's output, safe for the Source's goroutines.

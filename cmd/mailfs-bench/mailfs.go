@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"mailfs/fs/mountinfo"
 	"mailfs/imapsrc/dovecottest"
-	"mailfs/internal/mountinfo"
 )
 
 // mountOpts are the choices of one mailfs mount.

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"mailfs/cmd/mailfs/internal/account"
+	"mailfs/fs/mountinfo"
 	"mailfs/imapsrc"
-	"mailfs/internal/mountinfo"
 )
 
 // shells are the shells 'mailfs completion' writes scripts for.

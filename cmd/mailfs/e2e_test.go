@@ -20,10 +20,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"mailfs/fs/mountinfo"
 	"mailfs/imapsrc/dovecottest"
+	"mailfs/imapsrc/dovecottest/syncbuf"
 	"mailfs/imapsrc/sample"
-	"mailfs/internal/mountinfo"
-	"mailfs/internal/syncbuf"
 )
 
 var binary string // the mailfs binary built for these tests

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -193,6 +194,31 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 func serve(f mountFlags, owner fs.Owner, accts []account.Account, single bool, mountpoint string, log *slog.Logger, ready func()) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Signals are caught from the start: before the mount they stop the
+	// login, after it they unmount (also one that comes as soon as the
+	// mount shows, before it is served).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	var mounted atomic.Pointer[fs.Mount]
+	done := make(chan struct{})
+	defer func() { cancel(); <-done }()
+	go func() {
+		defer close(done)
+		select {
+		case s := <-sig:
+			log.Info("unmounting", "signal", s.String())
+			m := mounted.Load()
+			if m == nil {
+				cancel()
+				return
+			}
+			if err := m.Unmount(); err != nil {
+				log.Error("unmount failed; close files using it, then run mailfs umount", "mountpoint", mountpoint, "err", err)
+			}
+		case <-ctx.Done():
+		}
+	}()
 	opened, err := openAccounts(ctx, f.accountFlags, accts, single, false, log)
 	if err != nil {
 		return err
@@ -214,6 +240,10 @@ func serve(f mountFlags, owner fs.Owner, accts []account.Account, single bool, m
 	if err != nil {
 		return fmt.Errorf("%w (is fuse3 installed and /dev/fuse usable?)", err)
 	}
+	mounted.Store(m)
+	if ctx.Err() != nil { // signalled while mounting
+		m.Unmount()
+	}
 	for _, o := range opened {
 		alog := log
 		if o.name != "" {
@@ -224,15 +254,6 @@ func serve(f mountFlags, owner fs.Owner, accts []account.Account, single bool, m
 	}
 	ready()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		s := <-sig
-		log.Info("unmounting", "signal", s.String())
-		if err := m.Unmount(); err != nil {
-			log.Error("unmount failed; close files using it, then run mailfs umount", "mountpoint", mountpoint, "err", err)
-		}
-	}()
 	m.Wait()
 	cancel() // stop syncs and IDLE; o.close waits for them (cache.Close) before the connections close
 	log.Info("unmounted", "mountpoint", mountpoint)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"mailfs/cmd/mailfs/internal/account"
-	"mailfs/internal/mountinfo"
+	"mailfs/fs/mountinfo"
 )
 
 func TestPasswordSource(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"mailfs/fs/mountinfo"
 	"mailfs/imapsrc/dovecottest"
 	"mailfs/imapsrc/sample"
-	"mailfs/internal/mountinfo"
 )
 
 // pop3Args are the account flags of srv's POP3 side (STLS).

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"mailfs/internal/mountinfo"
+	"mailfs/fs/mountinfo"
 
 	"github.com/spf13/cobra"
 )

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"mailfs/internal/mountinfo"
-	"mailfs/internal/syncbuf"
+	"mailfs/fs/mountinfo"
+	"mailfs/imapsrc/dovecottest/syncbuf"
 )
 
 // demoMount starts 'mailfs mount --demo' on a fresh directory and waits

@@ -40,7 +40,7 @@ import (
 	"testing"
 	"time"
 
-	"mailfs/internal/syncbuf"
+	"mailfs/imapsrc/dovecottest/syncbuf"
 )
 
 // mailUser is the system user that owns the mail files when tests run as root.

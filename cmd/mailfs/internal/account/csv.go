@@ -18,8 +18,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"mailfs/cache/atomicfile"
 	"mailfs/imapsrc"
-	"mailfs/internal/atomicfile"
 )
 
 // csvColumns are the columns an ACCOUNTS.csv may have.
