@@ -37,7 +37,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"mailfs/imapsrc/dovecottest/syncbuf"
@@ -48,6 +47,19 @@ const mailUser = "mailfstest"
 
 // startTimeout is how long Start waits for the greeting.
 const startTimeout = 10 * time.Second
+
+// TB is what the helpers need of a test (testing.TB has it). An interface
+// of its own keeps package testing out of the benchmark binary, which
+// uses only Launch and Close.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
+	Cleanup(func())
+}
 
 // Server is a private Dovecot on 127.0.0.1 started for one test (or TestMain).
 type Server struct {
@@ -79,13 +91,13 @@ type Server struct {
 //
 // If dovecot is not installed it skips the test, except with CI=true, where
 // it fails it: tests must never skip in CI.
-func Start(t testing.TB) *Server {
+func Start(t TB) *Server {
 	t.Helper()
 	return StartWith(t, Options{})
 }
 
 // StartWith is Start with options (RawLog is always on).
-func StartWith(t testing.TB, opts Options) *Server {
+func StartWith(t TB, opts Options) *Server {
 	t.Helper()
 	lookPath(t, "dovecot")
 	lookPath(t, "doveadm")
@@ -112,7 +124,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 // Restart starts a stopped server again with the same ports, config and
 // mail, for tests of recovery after an outage. It fails the test if the
 // server is still running.
-func (s *Server) Restart(t testing.TB) {
+func (s *Server) Restart(t TB) {
 	t.Helper()
 	if err := s.start(); err != nil {
 		s.Stop()
@@ -243,7 +255,7 @@ func (s *Server) Log() string {
 
 // Kick drops every connection of User (doveadm kick).
 // Having no connection to drop is not an error.
-func (s *Server) Kick(t testing.TB) {
+func (s *Server) Kick(t TB) {
 	t.Helper()
 	cmd := exec.Command(s.doveadm, "-c", s.conf, "kick", s.User)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
@@ -254,7 +266,7 @@ func (s *Server) Kick(t testing.TB) {
 }
 
 // Doveadm is RunDoveadm failing the test if doveadm fails.
-func (s *Server) Doveadm(t testing.TB, args ...string) string {
+func (s *Server) Doveadm(t TB, args ...string) string {
 	t.Helper()
 	out, err := s.RunDoveadm(args...)
 	if err != nil {
@@ -264,7 +276,7 @@ func (s *Server) Doveadm(t testing.TB, args ...string) string {
 }
 
 // lookPath finds a Dovecot binary or skips (fails in CI) the test.
-func lookPath(t testing.TB, name string) string {
+func lookPath(t TB, name string) string {
 	t.Helper()
 	p, err := findBinary(name)
 	if err == nil {
@@ -414,7 +426,7 @@ func instancePids(instance, service string) []int {
 // (e.g. "10M"); sessions logged in from then on see it (Kick ends the
 // others). Dovecot looks at the users file at most once a second, so it
 // waits that long.
-func (s *Server) SetQuota(t testing.TB, quota string) {
+func (s *Server) SetQuota(t TB, quota string) {
 	t.Helper()
 	if err := s.writeUsers(quota); err != nil {
 		t.Fatalf("dovecottest: %v", err)

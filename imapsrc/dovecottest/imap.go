@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -18,7 +17,7 @@ import (
 
 // Dial returns a new logged-in connection over plain IMAP, logged out in
 // t.Cleanup. Tests use it to watch the server or to act as another client.
-func (s *Server) Dial(t testing.TB) *imapclient.Client {
+func (s *Server) Dial(t TB) *imapclient.Client {
 	t.Helper()
 	c := s.dial(t)
 	t.Cleanup(func() { s.done(c) })
@@ -26,7 +25,7 @@ func (s *Server) Dial(t testing.TB) *imapclient.Client {
 }
 
 // TLSConfig returns a tls.Config that trusts CAFile, for TLSAddr.
-func (s *Server) TLSConfig(t testing.TB) *tls.Config {
+func (s *Server) TLSConfig(t TB) *tls.Config {
 	t.Helper()
 	pem, err := os.ReadFile(s.CAFile)
 	if err != nil {
@@ -40,7 +39,7 @@ func (s *Server) TLSConfig(t testing.TB) *tls.Config {
 }
 
 // dial opens a helper connection; the caller ends it with done.
-func (s *Server) dial(t testing.TB) *imapclient.Client {
+func (s *Server) dial(t TB) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(s.Addr, &imapclient.Options{
 		Dialer: &net.Dialer{Timeout: 5 * time.Second},
@@ -67,7 +66,7 @@ func (s *Server) done(c *imapclient.Client) {
 }
 
 // selectBox selects mailbox, read-only (EXAMINE) if readOnly.
-func (s *Server) selectBox(t testing.TB, c *imapclient.Client, mailbox string, readOnly bool) *imap.SelectData {
+func (s *Server) selectBox(t TB, c *imapclient.Client, mailbox string, readOnly bool) *imap.SelectData {
 	t.Helper()
 	data, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 	if err != nil {
@@ -78,7 +77,7 @@ func (s *Server) selectBox(t testing.TB, c *imapclient.Client, mailbox string, r
 
 // Create creates mailbox (a UTF-8 name; "/" separates hierarchy levels, so
 // "Archiv/2024" also makes "Archiv" a parent). "." is not allowed in names.
-func (s *Server) Create(t testing.TB, mailbox string) {
+func (s *Server) Create(t TB, mailbox string) {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -89,7 +88,7 @@ func (s *Server) Create(t testing.TB, mailbox string) {
 
 // Append appends raw to mailbox with INTERNALDATE date and the given flags
 // (e.g. `\Seen`, `$Label1`) and returns its UID.
-func (s *Server) Append(t testing.TB, mailbox string, raw []byte, date time.Time, flags ...string) uint32 {
+func (s *Server) Append(t TB, mailbox string, raw []byte, date time.Time, flags ...string) uint32 {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -99,7 +98,7 @@ func (s *Server) Append(t testing.TB, mailbox string, raw []byte, date time.Time
 // AppendMany appends raws to mailbox on one connection, raws[i] with
 // INTERNALDATE dates[i], and returns their UIDs: much faster than Append
 // for hundreds of messages.
-func (s *Server) AppendMany(t testing.TB, mailbox string, raws [][]byte, dates []time.Time) []uint32 {
+func (s *Server) AppendMany(t TB, mailbox string, raws [][]byte, dates []time.Time) []uint32 {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -110,7 +109,7 @@ func (s *Server) AppendMany(t testing.TB, mailbox string, raws [][]byte, dates [
 	return uids
 }
 
-func (s *Server) append(t testing.TB, c *imapclient.Client, mailbox string, raw []byte, date time.Time, flags []string) uint32 {
+func (s *Server) append(t TB, c *imapclient.Client, mailbox string, raw []byte, date time.Time, flags []string) uint32 {
 	t.Helper()
 	opts := &imap.AppendOptions{Time: date}
 	for _, f := range flags {
@@ -135,7 +134,7 @@ func (s *Server) append(t testing.TB, c *imapclient.Client, mailbox string, raw 
 
 // Expunge removes one message behind any client's back (UID EXPUNGE on the
 // helper's own connection). It fails the test if there is no such message.
-func (s *Server) Expunge(t testing.TB, mailbox string, uid uint32) {
+func (s *Server) Expunge(t TB, mailbox string, uid uint32) {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -156,7 +155,7 @@ func (s *Server) Expunge(t testing.TB, mailbox string, uid uint32) {
 
 // Flags returns the current flags of a message, without \Recent (a session
 // flag, not stored). It reads them with EXAMINE, so it changes nothing.
-func (s *Server) Flags(t testing.TB, mailbox string, uid uint32) []string {
+func (s *Server) Flags(t TB, mailbox string, uid uint32) []string {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -179,7 +178,7 @@ func (s *Server) Flags(t testing.TB, mailbox string, uid uint32) []string {
 
 // Fetch returns the exact bytes the server holds for a message
 // (BODY.PEEK[] under EXAMINE, so \Seen stays as it was).
-func (s *Server) Fetch(t testing.TB, mailbox string, uid uint32) []byte {
+func (s *Server) Fetch(t TB, mailbox string, uid uint32) []byte {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -192,7 +191,7 @@ func (s *Server) Fetch(t testing.TB, mailbox string, uid uint32) []byte {
 }
 
 // fetchBody streams BODY.PEEK[] of one message in the selected mailbox.
-func (s *Server) fetchBody(t testing.TB, c *imapclient.Client, uid uint32) ([]byte, bool) {
+func (s *Server) fetchBody(t TB, c *imapclient.Client, uid uint32) ([]byte, bool) {
 	t.Helper()
 	opts := &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}
 	cmd := c.Fetch(imap.UIDSetNum(imap.UID(uid)), opts)
@@ -220,14 +219,14 @@ func (s *Server) fetchBody(t testing.TB, c *imapclient.Client, uid uint32) ([]by
 
 // UIDValidity returns the mailbox's UIDVALIDITY (STATUS, which selects
 // nothing).
-func (s *Server) UIDValidity(t testing.TB, mailbox string) uint32 {
+func (s *Server) UIDValidity(t TB, mailbox string) uint32 {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
 	return s.uidValidity(t, c, mailbox)
 }
 
-func (s *Server) uidValidity(t testing.TB, c *imapclient.Client, mailbox string) uint32 {
+func (s *Server) uidValidity(t TB, c *imapclient.Client, mailbox string) uint32 {
 	t.Helper()
 	data, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
 	if err != nil {
@@ -253,14 +252,14 @@ func (s *Server) uidValidity(t testing.TB, c *imapclient.Client, mailbox string)
 // mailbox selected that it was renamed away and recreated; it goes on with
 // a stale view ("duplicate transaction log sequence" in the log, "* NO
 // Internal error" to the client).
-func (s *Server) ResetUIDValidity(t testing.TB, mailbox string) {
+func (s *Server) ResetUIDValidity(t TB, mailbox string) {
 	t.Helper()
 	s.refill(t, mailbox)
 	s.Kick(t)
 }
 
 // refill does the work of ResetUIDValidity on its own connection.
-func (s *Server) refill(t testing.TB, mailbox string) {
+func (s *Server) refill(t TB, mailbox string) {
 	t.Helper()
 	c := s.dial(t)
 	defer s.done(c)
@@ -351,7 +350,7 @@ func (s *Server) refill(t testing.TB, mailbox string) {
 }
 
 // setUIDValidity sets a mailbox's UIDVALIDITY with doveadm.
-func (s *Server) setUIDValidity(t testing.TB, mailbox string, v uint32) {
+func (s *Server) setUIDValidity(t TB, mailbox string, v uint32) {
 	t.Helper()
 	s.Doveadm(t, "mailbox", "update", "-u", s.User, "--uid-validity", strconv.FormatUint(uint64(v), 10), mailbox)
 }

@@ -7,14 +7,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"testing"
 )
 
 // pop3Binary is where dovecot-pop3d puts the POP3 server process.
 const pop3Binary = "/usr/lib/dovecot/pop3"
 
 // lookPOP3 skips (fails in CI) a test when dovecot-pop3d is missing.
-func lookPOP3(t testing.TB) {
+func lookPOP3(t TB) {
 	t.Helper()
 	if isExecutable(pop3Binary) {
 		return
@@ -29,7 +28,7 @@ func lookPOP3(t testing.TB) {
 // POP3Commands returns the commands clients sent in POP3 sessions after
 // login (Dovecot's rawlog starts there), oldest session first: e.g.
 // "RETR 1". A test checks with it that no DELE was ever sent.
-func (s *Server) POP3Commands(t testing.TB) []string {
+func (s *Server) POP3Commands(t TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(s.rawlog+"-pop3", "*.in"))
 	if err != nil {

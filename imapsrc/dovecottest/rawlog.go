@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"testing"
 )
 
 // helperID is the name the helpers' own connections give in an IMAP ID
@@ -23,7 +22,7 @@ var commandLine = regexp.MustCompile(`^[^\s()*+%"\\{]+ (UID )?[A-Za-z]+( |$)`)
 // without their tags: e.g. `UID FETCH 2 (UID BODY.PEEK[])`. A test counts
 // what the code under test fetched with it. Lines of a literal that happen
 // to look like a command are included too.
-func (s *Server) Commands(t testing.TB) []string {
+func (s *Server) Commands(t TB) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(s.rawlog, "*.in"))
 	if err != nil {

@@ -2,7 +2,6 @@ package dovecottest
 
 import (
 	"fmt"
-	"testing"
 	"time"
 )
 
@@ -14,7 +13,7 @@ import (
 // Unlike ResetUIDValidity, which appends in reverse order, the order is
 // kept: the n-th message before is the n-th after, which is what a client
 // that matches old and new messages by their look must not be fooled by.
-func (s *Server) Renumber(t testing.TB, mailbox string) {
+func (s *Server) Renumber(t TB, mailbox string) {
 	t.Helper()
 	old := s.UIDValidity(t, mailbox)
 	tmp := fmt.Sprintf("dovecottest-renumber-%d", time.Now().UnixNano())
