@@ -36,3 +36,6 @@ var (
 	ParseFlagsFile = parseFlagsFile
 	MakeFlagsFile  = makeFlagsFile
 )
+
+// WriteSumLine writes one line of a folder's checksum file.
+var WriteSumLine = writeSumLine
