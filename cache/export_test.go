@@ -37,5 +37,9 @@ var (
 	MakeFlagsFile  = makeFlagsFile
 )
 
-// WriteSumLine writes one line of a folder's checksum file.
-var WriteSumLine = writeSumLine
+// WriteSumLine writes one line of a folder's checksum file, of
+// SumLineLen bytes.
+var (
+	WriteSumLine = writeSumLine
+	SumLineLen   = sumLineLen
+)

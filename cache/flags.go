@@ -173,8 +173,10 @@ func canonicalFlags(flags []string) []string {
 // makeFlagsFile writes the flags file of msgs, sorted by name.
 func makeFlagsFile(msgs []Msg, flags map[uint32][]string) ([]byte, time.Time) {
 	idx := make([]int, len(msgs))
-	for i := range msgs {
+	var newest int64
+	for i, m := range msgs {
 		idx[i] = i
+		newest = max(newest, m.Date.Unix())
 	}
 	sort.Slice(idx, func(a, b int) bool { return msgs[idx[a]].Stem < msgs[idx[b]].Stem })
 	var b bytes.Buffer
@@ -185,19 +187,9 @@ func makeFlagsFile(msgs []Msg, flags map[uint32][]string) ([]byte, time.Time) {
 		b.WriteString(strings.Join(flags[msgs[i].UID], " "))
 		b.WriteByte('\n')
 	}
-	return b.Bytes(), contentTime(msgs, b.Bytes())
-}
-
-// contentTime is the mtime of a file made from a folder's messages (the
-// flags file, the checksum file): the newest INTERNALDATE, with
-// nanoseconds from a hash of the file's bytes.
-func contentTime(msgs []Msg, b []byte) time.Time {
-	var newest int64
-	for _, m := range msgs {
-		newest = max(newest, m.Date.Unix())
-	}
-	sum := blake3.Sum256(b)
-	return time.Unix(newest, int64(binary.BigEndian.Uint64(sum[:8])%1e9))
+	sum := blake3.Sum256(b.Bytes())
+	nsec := int64(binary.BigEndian.Uint64(sum[:8]) % 1e9)
+	return b.Bytes(), time.Unix(newest, nsec)
 }
 
 // parseFlagsFile reads a flags file: flags by stem.

@@ -29,10 +29,14 @@ import (
 // starts with a backslash and those characters are escaped (\\, \n, \r).
 // Message names hold none of them (cleanText), but the rule costs nothing.
 //
-// Its size must be exact at the first stat, so the file is made then: it
-// needs every body of the folder (downloaded as for any read). It is kept
-// until the folder's listing changes (publish drops it). Its mtime is
-// made as the flags file's is (contentTime).
+// Its size is known from the listing alone, since every line is 64 hex
+// digits, two spaces, a name and a newline (SumsAttr): a stat, ls -l,
+// reads no body. Reading it needs every body of the folder (downloaded as
+// for any read); the bytes are kept until the listing changes (publish
+// drops them). Its mtime is the newest INTERNALDATE, with nanoseconds
+// from a hash of what the bytes depend on (each message's name, link and
+// size): it changes when the file does, so rsync's quick check copies it
+// again, and stays after a remount, so rsync skips it.
 //
 // SHA-256 and not the BLAKE3 hash the cache keeps, because every system
 // has sha256sum. Without SHA instructions Go hashes about 200 MB/s, so
@@ -43,8 +47,12 @@ import (
 // checked against its BLAKE3 hash, at little extra cost: a damaged body
 // is fetched again before its hash goes into the file.
 
-// SumsName is the name of each folder's checksum file.
-const SumsName = "SHA256SUMS"
+// SumsName is the name of each folder's checksum file; SumsFormat, the
+// --formats entry (config formats) that shows it.
+const (
+	SumsName   = "SHA256SUMS"
+	SumsFormat = "sums"
+)
 
 const shaAttr = "user.mailfs.sha256"
 
@@ -54,6 +62,38 @@ type folderSums struct {
 	of    []Msg
 	file  []byte
 	mtime time.Time
+}
+
+// SumsAttr returns the size and mtime of the folder's checksum file,
+// without making it.
+func (c *Cache) SumsAttr(ctx context.Context, folder string) (int64, time.Time, error) {
+	msgs, err := c.Messages(ctx, folder)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	_, size, mtime := sumsLayout(msgs)
+	return size, mtime, nil
+}
+
+// sumsLayout returns the order of the lines of msgs' checksum file (by
+// name), its size and its mtime.
+func sumsLayout(msgs []Msg) (order []int, size int64, mtime time.Time) {
+	order = make([]int, len(msgs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return msgs[order[a]].Stem < msgs[order[b]].Stem })
+	h := blake3.New()
+	var newest int64
+	for _, i := range order {
+		m := msgs[i]
+		size += int64(sumLineLen(m.Stem + ".eml"))
+		newest = max(newest, m.Date.Unix())
+		h.Write([]byte(m.Stem))
+		h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte{0}, m.Link), uint64(m.Size)))
+	}
+	sum := h.Sum(nil)
+	return order, size, time.Unix(newest, int64(binary.BigEndian.Uint64(sum[:8])%1e9))
 }
 
 // SumsFile returns the folder's checksum file and its mtime, making it
@@ -116,16 +156,25 @@ func (c *Cache) makeSums(ctx context.Context, folder string, msgs []Msg) ([]byte
 		}
 		sums[i] = sum
 	}
-	idx := make([]int, len(msgs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return msgs[idx[a]].Stem < msgs[idx[b]].Stem })
+	order, size, mtime := sumsLayout(msgs)
 	var b bytes.Buffer
-	for _, i := range idx {
+	b.Grow(int(size))
+	for _, i := range order {
 		writeSumLine(&b, sums[i][:], msgs[i].Stem+".eml")
 	}
-	return b.Bytes(), contentTime(msgs, b.Bytes()), nil
+	if int64(b.Len()) != size { // never: sumLineLen is writeSumLine's length
+		return nil, time.Time{}, fmt.Errorf("checksum file of %q: %d bytes, not the %d shown", folder, b.Len(), size)
+	}
+	return b.Bytes(), mtime, nil
+}
+
+// sumLineLen is the length of name's line.
+func sumLineLen(name string) int {
+	n := len(name)
+	if esc := strings.Count(name, "\\") + strings.Count(name, "\n") + strings.Count(name, "\r"); esc > 0 {
+		n += 1 + esc
+	}
+	return 2*sha256.Size + 2 + n + 1
 }
 
 // writeSumLine writes one line as sha256sum does.

@@ -25,9 +25,16 @@ func TestSumsFile(t *testing.T) {
 	src := &fakeSource{bodies: bodies}
 	c, dir, msgs := openFake(t, src)
 	ctx := context.Background()
+	size, attrTime, err := c.SumsAttr(ctx, "INBOX")
+	if err != nil || src.fetches != 0 {
+		t.Fatalf("SumsAttr: %v after %d fetches, want none", err, src.fetches)
+	}
 	got, mtime, err := c.SumsFile(ctx, "INBOX")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if int64(len(got)) != size || !mtime.Equal(attrTime) {
+		t.Errorf("SumsAttr said %d bytes at %v, the file has %d at %v", size, attrTime, len(got), mtime)
 	}
 	var lines []string
 	for _, m := range msgs {
@@ -119,6 +126,9 @@ func TestSumLineEscapesAsSha256sum(t *testing.T) {
 		cache.WriteSumLine(&b, sum[:], n)
 		if b.String() != string(out) {
 			t.Errorf("%q: wrote %q, sha256sum writes %q", n, b.String(), out)
+		}
+		if l := cache.SumLineLen(n); l != b.Len() {
+			t.Errorf("%q: line of %d bytes, SumLineLen says %d", n, b.Len(), l)
 		}
 		cmd = exec.Command(tool, "-c", "--strict")
 		cmd.Dir, cmd.Stdin = dir, &b
