@@ -120,7 +120,7 @@ func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno)
 			return nil, errno(d.acct.m.log, "readdir", d.path, err)
 		}
 		entries = append(entries, fuse.DirEntry{Name: cache.FlagsName, Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)})
-		if d.acct.sums {
+		if d.acct.sums && len(msgs) > 0 { // see lookupSums
 			entries = append(entries, fuse.DirEntry{Name: cache.SumsName, Mode: syscall.S_IFREG, Ino: sumsIno(d.acct.name, d.path)})
 		}
 		for _, msg := range msgs {

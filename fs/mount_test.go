@@ -415,9 +415,10 @@ func wrap(err error) error { return fmt.Errorf("INBOX UID 1: %w", err) }
 
 // With the "sums" format each folder shows the checksum file, after the
 // flags file; ls -l does not make it (it needs every body) but shows its
-// exact size, and it follows a change of the folder.
+// exact size, and it follows a change of the folder. An empty folder has
+// none until a message arrives.
 func TestSumsFile(t *testing.T) {
-	s := newFakeStore(t, cache.FolderInfo{Name: "INBOX", Delim: '/'})
+	s := newFakeStore(t, cache.FolderInfo{Name: "INBOX", Delim: '/'}, cache.FolderInfo{Name: "Empty", Delim: '/'})
 	m1 := s.add("INBOX", 1, "Hi", day1, "hi\r\n")
 	dir, _ := testMount(t, nil, Account{Store: s, Formats: []string{"eml", "sums"}})
 	want := []string{cache.FlagsName, m1.Stem + ".eml", cache.SumsName}
@@ -451,6 +452,22 @@ func TestSumsFile(t *testing.T) {
 		}
 		if time.Since(start) > 2*time.Second {
 			t.Fatalf("after a new message the checksum file shows %q, %v", b, err)
+		}
+	}
+
+	empty := filepath.Join(dir, "Empty", cache.SumsName)
+	if got := names(t, filepath.Join(dir, "Empty")); slices.Contains(got, cache.SumsName) {
+		t.Errorf("an empty folder lists %q", got)
+	}
+	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat of an empty folder's checksum file: %v, want ENOENT", err)
+	}
+	s.add("Empty", 3, "First", day2, "first\r\n")
+	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(empty); err == nil {
+			break
+		} else if time.Since(start) > 2*time.Second {
+			t.Fatalf("after a first message: %v", err)
 		}
 	}
 }

@@ -43,11 +43,15 @@ var (
 func sumsIno(account, path string) uint64 { return dirIno(account, path+"\x00"+cache.SumsName) }
 
 // lookupSums returns the checksum file of the folder at d, without
-// making it.
+// making it. An empty folder has none: sha256sum -c fails on a file with
+// no line, and a script checking every folder of a backup must not.
 func (d *dirNode) lookupSums(ctx context.Context, folder string, out *fuse.EntryOut) (*fusefs.Inode, syscall.Errno) {
 	n := &sumsNode{acct: d.acct, folder: folder}
 	if en := n.attr(ctx, &out.Attr); en != 0 {
 		return nil, en
+	}
+	if out.Attr.Size == 0 {
+		return nil, syscall.ENOENT
 	}
 	out.SetAttrTimeout(flagsTimeout)
 	return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFREG, Ino: sumsIno(d.acct.name, d.path)}), 0
