@@ -18,8 +18,8 @@ import (
 )
 
 // A folder can show SumsName, the SHA-256 of each of its .eml files in
-// the format sha256sum -c reads (GNU coreutils; the BSD and busybox
-// tools read it too), sorted by name:
+// the format sha256sum -c reads (GNU coreutils; perl's shasum -a 256 -c
+// too), sorted by name:
 //
 //	<64 hex digits><space><space><file name>
 //
@@ -42,8 +42,8 @@ import (
 // has sha256sum. Without SHA instructions Go hashes about 200 MB/s, so
 // each body's SHA-256 is kept in the xattr shaAttr once computed, with
 // the size and mtime of the file it was computed from (a body replaced or
-// touched has them differ, and is hashed again): a second stat, after a
-// remount too, reads no body. While computing it the body is also
+// touched has them differ, and is hashed again): a second read, after a
+// remount too, hashes no body. While computing it the body is also
 // checked against its BLAKE3 hash, at little extra cost: a damaged body
 // is fetched again before its hash goes into the file.
 
