@@ -88,7 +88,7 @@ type folder struct {
 	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
 	flags   folderFlags // guarded by mu
 
-	sumsMu sync.Mutex // serialises making SumsName (sums.go)
+	sumsMu sync.Mutex // serialises making SumsName (sums.go); taken before syncMu
 	sums   folderSums // guarded by mu
 
 	// Read-ahead state (readahead.go), reset by publish.
