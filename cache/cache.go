@@ -88,6 +88,9 @@ type folder struct {
 	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
 	flags   folderFlags // guarded by mu
 
+	sumsMu sync.Mutex // serialises making SumsName (sums.go); taken before syncMu
+	sums   folderSums // guarded by mu
+
 	// Read-ahead state (readahead.go), reset by publish.
 	order   []int32 // indices of msgs in name order, computed on demand
 	rank    []int32 // position of msgs[i] in order
@@ -378,6 +381,7 @@ func (f *folder) publish(msgs []Msg) {
 	f.msgs, f.byStem, f.loaded, f.newest = msgs, byStem, true, newest
 	f.order, f.rank = nil, nil
 	f.flags.file = nil
+	f.sums = folderSums{}
 	f.mu.Unlock()
 }
 

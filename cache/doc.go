@@ -25,7 +25,11 @@
 // open). Each body file carries its BLAKE3 hash (xattr user.mailfs.b3) and
 // the message's INTERNALDATE as mtime, and is served only while its size
 // and mtime are right; the hash is checked when a body is reused and by
-// `mailfs sync --verify` (body.go). A body whose size differs from
+// `mailfs sync --verify` (body.go), and compared with the server's bytes
+// by `mailfs verify` (Check, check.go), which changes nothing. A folder's
+// SHA256SUMS (sums.go) keeps each body's SHA-256 in a second xattr,
+// user.mailfs.sha256, checking the BLAKE3 hash when it first computes it.
+// A body whose size differs from
 // RFC822.SIZE is kept with the true size, but the read that found out
 // fails (ErrSizeChanged), since the reader was told the other size. Across
 // a UIDVALIDITY change a body is kept only for a message that shows itself

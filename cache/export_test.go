@@ -36,3 +36,10 @@ var (
 	ParseFlagsFile = parseFlagsFile
 	MakeFlagsFile  = makeFlagsFile
 )
+
+// WriteSumLine writes one line of a folder's checksum file, of
+// SumLineLen bytes.
+var (
+	WriteSumLine = writeSumLine
+	SumLineLen   = sumLineLen
+)

@@ -35,6 +35,7 @@ type fakeStore struct {
 	unlisted map[string]bool        // folders not listed yet (Newest not known)
 	renders  int                    // views rendered
 	opens    int                    // OpenBody and OpenView calls
+	sums     int                    // SumsFile calls
 	onChange func(cache.Change)
 }
 
@@ -251,6 +252,27 @@ func (s *fakeStore) FlagsFile(_ context.Context, folder string) ([]byte, time.Ti
 	defer s.mu.Unlock()
 	b := s.flags[folder]
 	return b, flagsDate.Add(time.Duration(len(b)) * time.Second), nil
+}
+
+// SumsFile lists the folder's messages, one line each.
+func (s *fakeStore) SumsFile(_ context.Context, folder string) ([]byte, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sums++
+	var b []byte
+	for _, m := range s.msgs[folder] {
+		b = fmt.Appendf(b, "%d  %s.eml\n", m.UID, m.Stem)
+	}
+	return b, flagsDate, nil
+}
+
+// SumsAttr is SumsFile's size and mtime, without counting a call.
+func (s *fakeStore) SumsAttr(ctx context.Context, folder string) (int64, time.Time, error) {
+	b, mtime, err := s.SumsFile(ctx, folder)
+	s.mu.Lock()
+	s.sums--
+	s.mu.Unlock()
+	return int64(len(b)), mtime, err
 }
 
 // setFlags changes a folder's flags file and reports it.

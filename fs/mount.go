@@ -42,6 +42,11 @@ type Store interface {
 	OnChange(fn func(cache.Change))
 	// FlagsFile is the folder's flags file (cache.FlagsName) and its mtime.
 	FlagsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
+	// SumsFile is the folder's checksum file (cache.SumsName) and its
+	// mtime; it needs every body of the folder. SumsAttr is its size and
+	// mtime, from the listing alone.
+	SumsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
+	SumsAttr(ctx context.Context, folder string) (int64, time.Time, error)
 	// Newest is the date of the folder's newest message (a directory's
 	// mtime); known is false while it may change without a Change.
 	Newest(folder string) (newest time.Time, known bool)
@@ -76,7 +81,7 @@ type Owner struct {
 type Account struct {
 	Name    string
 	Store   Store
-	Formats []string // extensions shown for every message; default ["eml"]
+	Formats []string // extensions shown for every message, default ["eml"]; cache.SumsFormat for each folder's checksum file
 	// ReadWrite lets file operations change the server (write.go); the
 	// Store must then also be a Writer. Otherwise writes fail with EROFS.
 	ReadWrite bool
@@ -122,6 +127,7 @@ type account struct {
 	name    string // its directory; "" when shown at the root
 	store   Store
 	formats []render.Format
+	sums    bool   // each folder shows cache.SumsName (sums.go)
 	rw      bool   // file operations change the server (write.go)
 	writer  Writer // store, when rw
 	del     bool   // rm and rmdir delete on the server (rw only)
@@ -143,11 +149,12 @@ func New(dir string, args Args) (*Mount, error) {
 	}
 	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
 	for _, a := range args.Accounts {
-		formats, err := parseFormats(a.Formats)
+		names, sums := withoutSums(a.Formats)
+		formats, err := parseFormats(names)
 		if err != nil {
 			return nil, err
 		}
-		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats}
+		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, sums: sums}
 		if a.ReadWrite {
 			w, ok := a.Store.(Writer)
 			if !ok {

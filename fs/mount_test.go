@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -411,3 +412,62 @@ func TestUnmountLeavesNoGoroutine(t *testing.T) {
 }
 
 func wrap(err error) error { return fmt.Errorf("INBOX UID 1: %w", err) }
+
+// With the "sums" format each folder shows the checksum file, after the
+// flags file; ls -l does not make it (it needs every body) but shows its
+// exact size, and it follows a change of the folder. An empty folder has
+// none until a message arrives.
+func TestSumsFile(t *testing.T) {
+	s := newFakeStore(t, cache.FolderInfo{Name: "INBOX", Delim: '/'}, cache.FolderInfo{Name: "Empty", Delim: '/'})
+	m1 := s.add("INBOX", 1, "Hi", day1, "hi\r\n")
+	dir, _ := testMount(t, nil, Account{Store: s, Formats: []string{"eml", "sums"}})
+	want := []string{cache.FlagsName, m1.Stem + ".eml", cache.SumsName}
+	if got := names(t, filepath.Join(dir, "INBOX")); !slices.Equal(got, want) {
+		t.Errorf("INBOX: %q, want %q", got, want)
+	}
+	out, err := exec.Command("ls", "-l", filepath.Join(dir, "INBOX")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ls -l: %v\n%s", err, out)
+	}
+	if line := fmt.Sprintf(" %d ", len("1  "+m1.Stem+".eml\n")); !strings.Contains(string(out), line) {
+		t.Errorf("ls -l shows no file of that size (%q):\n%s", line, out)
+	}
+	s.mu.Lock()
+	calls := s.sums
+	s.mu.Unlock()
+	if calls != 0 {
+		t.Errorf("ls -l made the checksum file %d times", calls)
+	}
+	p := filepath.Join(dir, "INBOX", cache.SumsName)
+	fi, err := os.Stat(p)
+	b, err2 := os.ReadFile(p)
+	if err != nil || err2 != nil || fi.Size() != int64(len(b)) || string(b) != "1  "+m1.Stem+".eml\n" {
+		t.Fatalf("stat %v, %v; read %q, %v", fi, err, b, err2)
+	}
+	m2 := s.add("INBOX", 2, "Again", day2, "again\r\n")
+	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(b), m2.Stem) {
+			break
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Fatalf("after a new message the checksum file shows %q, %v", b, err)
+		}
+	}
+
+	empty := filepath.Join(dir, "Empty", cache.SumsName)
+	if got := names(t, filepath.Join(dir, "Empty")); slices.Contains(got, cache.SumsName) {
+		t.Errorf("an empty folder lists %q", got)
+	}
+	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat of an empty folder's checksum file: %v, want ENOENT", err)
+	}
+	s.add("Empty", 3, "First", day2, "first\r\n")
+	for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(empty); err == nil {
+			break
+		} else if time.Since(start) > 2*time.Second {
+			t.Fatalf("after a first message: %v", err)
+		}
+	}
+}

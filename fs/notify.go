@@ -125,6 +125,12 @@ func (a *account) changed(ch cache.Change) {
 	if child := dir.GetChild(cache.FlagsName); child != nil {
 		child.NotifyContent(0, 0)
 	}
+	if child := dir.GetChild(cache.SumsName); child != nil {
+		child.NotifyContent(0, 0)
+	}
+	if a.sums && (len(ch.Added) > 0 || len(ch.Removed) > 0) {
+		dir.NotifyEntry(cache.SumsName) // there from the first message on
+	}
 	dir.NotifyContent(0, 0)
 }
 

@@ -34,7 +34,7 @@ As a mount helper (mount -t fuse.mailfs, /etc/fstab), mount.fuse3 runs
 Exit status:
   0  success
   1  failure: the reason is on stderr (for sync: a summary of what failed;
-     also when a sync was interrupted)
+     also when a sync was interrupted; for verify: a difference found)
   2  a mistake in the command line (unknown command or flag, missing argument)`
 
 const rootExamples = `  MAILFS_PASSWORD=secret mailfs mount --server imap.example.com --user me@example.com ~/mail
@@ -82,6 +82,7 @@ func newRootCmd(args []string, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newMountCmd(args),
 		newSyncCmd(),
+		newVerifyCmd(),
 		newUmountCmd(),
 		newAccountsCmd(),
 		newProvidersCmd(),

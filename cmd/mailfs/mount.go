@@ -92,7 +92,7 @@ func newMountCmd(cmdline []string) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	f.register(cmd)
-	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of "+strings.Join(account.KnownFormats, ", "))
+	fl.StringVar(&f.formats, "formats", "eml", "files shown per message, comma-separated `LIST` of "+strings.Join(account.KnownFormats, ", ")+" (sums: a SHA256SUMS file per folder)")
 	fl.DurationVar(&f.poll, "poll", 60*time.Second, "look for new and deleted messages every `DURATION`")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: error, warn, info or debug")
 	fl.StringVar(&f.logFile, "log-file", "", "append the log to `FILE` instead of stderr")

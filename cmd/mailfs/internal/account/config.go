@@ -18,6 +18,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"mailfs/cache"
 	"mailfs/imapsrc"
 	"mailfs/render"
 )
@@ -44,7 +45,7 @@ const (
 // Defaults of the top-level keys.
 var (
 	DefaultFormats = []string{"eml"}
-	KnownFormats   = render.FormatNames()
+	KnownFormats   = append(render.FormatNames(), cache.SumsFormat) // a message's files, then the folder's checksum file
 	LogLevels      = []string{"error", "warn", "info", "debug"}
 )
 

@@ -316,3 +316,15 @@ func TestConfigProtocol(t *testing.T) {
 		t.Errorf("protocol = %q", a.Protocol)
 	}
 }
+
+// "sums" (each folder's SHA256SUMS) is a format a config file may name.
+func TestConfigFormatsSums(t *testing.T) {
+	path := writeConfig(t, "formats = [\"eml\", \"sums\"]\n[[account]]\nname = \"a\"\nserver = \"x\"\nuser = \"u\"\npassword_cmd = \"x\"\n")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Accounts[0].Formats; !reflect.DeepEqual(got, []string{"eml", "sums"}) {
+		t.Errorf("formats %q", got)
+	}
+}
