@@ -121,7 +121,8 @@ type account struct {
 	m       *Mount
 	name    string // its directory; "" when shown at the root
 	store   Store
-	formats []render.Format
+	formats []render.Format // shown per message
+	mbox    bool            // each folder shows its mbox (mbox.go)
 	rw      bool   // file operations change the server (write.go)
 	writer  Writer // store, when rw
 	del     bool   // rm and rmdir delete on the server (rw only)
@@ -143,11 +144,11 @@ func New(dir string, args Args) (*Mount, error) {
 	}
 	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
 	for _, a := range args.Accounts {
-		formats, err := parseFormats(a.Formats)
+		formats, mbox, err := parseFormats(a.Formats)
 		if err != nil {
 			return nil, err
 		}
-		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats}
+		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, mbox: mbox}
 		if a.ReadWrite {
 			w, ok := a.Store.(Writer)
 			if !ok {
