@@ -86,6 +86,8 @@ type folder struct {
 	unsaved  []Meta // inserted, not yet in the store (saveUnsaved)
 
 	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
+	mboxMu  sync.Mutex  // serialises making the mbox, guards mbox (mbox.go)
+	mbox    *Mbox       // as last made; for another listing, made again
 	flags   folderFlags // guarded by mu
 
 	// Read-ahead state (readahead.go), reset by publish.
