@@ -69,6 +69,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if name == cache.FlagsName {
 		return d.lookupFlags(ctx, td.folder, out)
 	}
+	if d.acct.showsMbox(t, d.path) && name == mboxName(d.path) {
+		return d.lookupMbox(ctx, td.folder, out), 0
+	}
 	stem, format, ok := d.acct.splitName(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -99,7 +102,8 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	return n, 0
 }
 
-// Readdir lists subfolders, then the flags file and messages in UID order.
+// Readdir lists subfolders, then the flags file, the mbox (when shown)
+// and messages in UID order.
 func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
@@ -116,6 +120,9 @@ func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno)
 			return nil, errno(d.acct.m.log, "readdir", d.path, err)
 		}
 		entries = append(entries, fuse.DirEntry{Name: cache.FlagsName, Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)})
+		if d.acct.showsMbox(t, d.path) {
+			entries = append(entries, fuse.DirEntry{Name: mboxName(d.path), Mode: syscall.S_IFREG, Ino: mboxIno(d.acct.name, d.path)})
+		}
 		for _, msg := range msgs {
 			for _, f := range d.acct.formats {
 				entries = append(entries, fuse.DirEntry{

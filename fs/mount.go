@@ -42,6 +42,9 @@ type Store interface {
 	OnChange(fn func(cache.Change))
 	// FlagsFile is the folder's flags file (cache.FlagsName) and its mtime.
 	FlagsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
+	// Mbox is the folder's mbox (--formats …,mbox), made for its listing
+	// now: it downloads the bodies the cache lacks.
+	Mbox(ctx context.Context, folder string) (*cache.Mbox, error)
 	// Newest is the date of the folder's newest message (a directory's
 	// mtime); known is false while it may change without a Change.
 	Newest(folder string) (newest time.Time, known bool)

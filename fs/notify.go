@@ -125,6 +125,9 @@ func (a *account) changed(ch cache.Change) {
 	if child := dir.GetChild(cache.FlagsName); child != nil {
 		child.NotifyContent(0, 0)
 	}
+	if child := dir.GetChild(mboxName(path)); a.mbox && child != nil {
+		child.NotifyContent(0, 0)
+	}
 	dir.NotifyContent(0, 0)
 }
 
