@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -154,8 +155,11 @@ func (c *Cache) downloadAll(ctx context.Context, folder string, msgs []Msg) erro
 // MboxReader reads an Mbox. It remembers where its last read ended (the
 // message, how much of its body was encoded, the encoder's state and the
 // bytes encoded but not yet read), so that the next read from there goes
-// on instead of encoding the message again from its start. It holds one
-// body open and at most a few pieces of render.MboxHeadSize in memory.
+// on instead of encoding the message again from its start, and where
+// each piece of the current entry began, so that a read a little behind
+// encodes one piece again, not the whole message. It holds one body open,
+// a few pieces of render.MboxHeadSize, and a mark (some 50 bytes) per
+// piece of the current message: 4 MB for a message of 5 GB.
 type MboxReader struct {
 	m *Mbox
 
@@ -168,6 +172,16 @@ type MboxReader struct {
 	buf  []byte // encoded bytes from out on
 	done bool   // the entry is encoded to its end
 	cut  []byte // a piece of the body
+	// marks are where each piece of the entry's body began to be
+	// encoded: a read behind the last one (the kernel's read-ahead sends
+	// reads out of order) goes back to a mark, not to the entry's start.
+	marks []mboxMark
+}
+
+// mboxMark is a reader's state where a piece of a body began.
+type mboxMark struct {
+	in, out int64
+	enc     render.MboxEncoder
 }
 
 // NewReader returns a reader of m; close it when done.
@@ -205,8 +219,18 @@ func (r *MboxReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 	return n, nil
 }
 
-// seek starts reading the entry holding off: its From line first.
+// seek starts reading the entry holding off: at the last mark before
+// off when the reader is in that entry, else at its From line.
 func (r *MboxReader) seek(ctx context.Context, off int64) error {
+	if r.i >= 0 && off < r.m.offs[r.i+1] {
+		k := sort.Search(len(r.marks), func(k int) bool { return r.marks[k].out > off })
+		if k > 0 {
+			mk := r.marks[k-1]
+			r.in, r.out, r.enc, r.buf, r.done = mk.in, mk.out, mk.enc, r.buf[:0], false
+			r.marks = r.marks[:k-1] // more() sets it again
+			return nil
+		}
+	}
 	r.closeFile()
 	m := r.m
 	lo, hi := 0, len(m.msgs) // the last entry starting at or before off
@@ -228,7 +252,7 @@ func (r *MboxReader) seek(ctx context.Context, off int64) error {
 		file.Close()
 		return err
 	}
-	r.i, r.file, r.in, r.enc, r.done = lo, file, 0, render.NewMboxEncoder(), false
+	r.i, r.file, r.in, r.enc, r.done, r.marks = lo, file, 0, render.NewMboxEncoder(), false, r.marks[:0]
 	r.out, r.buf = m.offs[lo], append(r.buf[:0], render.MboxFromLine(r.cut[:k], msg.Date)...)
 	return nil
 }
@@ -241,6 +265,7 @@ func (r *MboxReader) more() error {
 	}
 	r.out += int64(len(r.buf))
 	r.buf = r.buf[:0]
+	r.marks = append(r.marks, mboxMark{r.in, r.out, r.enc})
 	k, err := r.file.ReadAt(r.cut, r.in)
 	if err != nil && err != io.EOF {
 		return err

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,4 +200,36 @@ func muttCount(t *testing.T, path string) int {
 		t.Fatalf("mutt piped no message: %v", err)
 	}
 	return bytes.Count(b, []byte("m\n"))
+}
+
+// A folder's mbox streams: reading the mbox of a folder holding a big
+// message needs no memory for the message, and gives the size stat said.
+func TestFolderMboxStreams(t *testing.T) {
+	const size = 40 << 20
+	big := sample.Big(size)
+	srv := seed(t, big)
+	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"), "--formats", "eml,mbox")
+	path := filepath.Join(m.dir, "INBOX", ".INBOX.mbox")
+	base := peakRSS(t, m.cmd.Process.Pid)
+	start := time.Now()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statted := time.Since(start)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	start = time.Now()
+	n, err := io.Copy(io.Discard, f)
+	if err != nil || n != fi.Size() {
+		t.Fatalf("read %d bytes (%v), stat said %d", n, err, fi.Size())
+	}
+	grew := peakRSS(t, m.cmd.Process.Pid) - base
+	t.Logf("mbox of %d MiB: stat (downloading) %v, read %v; peak RSS grew by %d KiB", fi.Size()>>20, statted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), grew>>10)
+	if grew > 24<<20 {
+		t.Errorf("peak RSS grew by %d MiB making and reading a %d MiB mbox: it must stream", grew>>20, fi.Size()>>20)
+	}
 }
