@@ -82,6 +82,7 @@ func newRootCmd(args []string, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newMountCmd(args),
 		newSyncCmd(),
+		newExportCmd(),
 		newUmountCmd(),
 		newAccountsCmd(),
 		newProvidersCmd(),

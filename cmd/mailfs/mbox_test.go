@@ -233,3 +233,38 @@ func TestFolderMboxStreams(t *testing.T) {
 		t.Errorf("peak RSS grew by %d MiB making and reading a %d MiB mbox: it must stream", grew>>20, fi.Size()>>20)
 	}
 }
+
+// mailfs export --format mbox writes each folder's mbox, the bytes a
+// mount shows, under the folder hierarchy.
+func TestExportMbox(t *testing.T) {
+	srv := seed(t)
+	out := filepath.Join(t.TempDir(), "export")
+	cmd := exec.Command(binary, "export", "--format", "mbox", "--output", out, "--server", srv.Addr, "--tls", "starttls",
+		"--tls-ca", srv.CAFile, "--user", srv.User, "--cache", filepath.Join(t.TempDir(), "cache"))
+	cmd.Env = append(os.Environ(), "MAILFS_PASSWORD="+srv.Password)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, b)
+	}
+	m := mount(t, srv, filepath.Join(t.TempDir(), "cache"), "--formats", "mbox")
+	counts := map[string]int{}
+	for _, msg := range sample.Messages() {
+		counts[msg.Folder]++
+	}
+	for _, folder := range sample.Folders() {
+		got, err := os.ReadFile(filepath.Join(out, folder+".mbox"))
+		if err != nil {
+			t.Errorf("export of %s: %v", folder, err)
+			continue
+		}
+		want, err := os.ReadFile(filepath.Join(m.dir, folder, "."+filepath.Base(folder)+".mbox"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: the export's %d bytes differ from the mount's %d", folder, len(got), len(want))
+		}
+		if n := bytes.Count(got, []byte("\nFrom ")) + min(len(got), 1); n != counts[folder] {
+			t.Errorf("%s: %d messages exported, %d in the folder", folder, n, counts[folder])
+		}
+	}
+}
