@@ -126,9 +126,9 @@ type account struct {
 	store   Store
 	formats []render.Format // shown per message
 	mbox    bool            // each folder shows its mbox (mbox.go)
-	rw      bool   // file operations change the server (write.go)
-	writer  Writer // store, when rw
-	del     bool   // rm and rmdir delete on the server (rw only)
+	rw      bool            // file operations change the server (write.go)
+	writer  Writer          // store, when rw
+	del     bool            // rm and rmdir delete on the server (rw only)
 	tree    atomic.Pointer[tree]
 }
 
