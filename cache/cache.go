@@ -39,7 +39,8 @@ type Change struct {
 }
 
 // Cache is the on-disk store of one account. Lock order: Cache.mu before
-// folder.mu; folder.syncMu is taken before either and held across I/O.
+// folder.mu; folder.syncMu is taken before either and held across I/O;
+// folder.mboxMu before all of them, held while an mbox is made (mbox.go).
 type Cache struct {
 	dir string
 	src Source
