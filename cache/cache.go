@@ -39,7 +39,8 @@ type Change struct {
 }
 
 // Cache is the on-disk store of one account. Lock order: Cache.mu before
-// folder.mu; folder.syncMu is taken before either and held across I/O.
+// folder.mu; folder.syncMu is taken before either and held across I/O;
+// folder.mboxMu before all of them, held while an mbox is made (mbox.go).
 type Cache struct {
 	dir string
 	src Source
@@ -86,6 +87,8 @@ type folder struct {
 	unsaved  []Meta // inserted, not yet in the store (saveUnsaved)
 
 	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
+	mboxMu  sync.Mutex  // serialises making the mbox, guards mbox (mbox.go)
+	mbox    *Mbox       // as last made; for another listing, made again
 	flags   folderFlags // guarded by mu
 
 	sumsMu sync.Mutex // serialises making SumsName (sums.go); taken before syncMu

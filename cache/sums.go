@@ -130,12 +130,6 @@ func (c *Cache) SumsFile(ctx context.Context, folder string) ([]byte, time.Time,
 	}
 }
 
-// sameListing reports whether a and b are one published listing
-// (publish always makes a new slice).
-func sameListing(a, b []Msg) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
 // makeSums writes the checksum file of msgs, downloading the bodies the
 // cache lacks in batches, as Fill does.
 func (c *Cache) makeSums(ctx context.Context, folder string, msgs []Msg) ([]byte, time.Time, error) {

@@ -72,6 +72,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if name == cache.SumsName && d.acct.sums {
 		return d.lookupSums(ctx, td.folder, out)
 	}
+	if d.acct.showsMbox(t, d.path) && name == mboxName(d.path) {
+		return d.lookupMbox(ctx, td.folder, out), 0
+	}
 	stem, format, ok := d.acct.splitName(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -102,8 +105,8 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	return n, 0
 }
 
-// Readdir lists subfolders, then the flags file, the checksum file (when
-// shown) and messages in UID order.
+// Readdir lists subfolders, then the flags file, the checksum file and the
+// mbox (when shown) and messages in UID order.
 func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno) {
 	t := d.acct.tree.Load()
 	td := t.dirs[d.path]
@@ -122,6 +125,9 @@ func (d *dirNode) Readdir(ctx context.Context) (fusefs.DirStream, syscall.Errno)
 		entries = append(entries, fuse.DirEntry{Name: cache.FlagsName, Mode: syscall.S_IFREG, Ino: flagsIno(d.acct.name, d.path)})
 		if d.acct.sums && len(msgs) > 0 { // see lookupSums
 			entries = append(entries, fuse.DirEntry{Name: cache.SumsName, Mode: syscall.S_IFREG, Ino: sumsIno(d.acct.name, d.path)})
+		}
+		if d.acct.showsMbox(t, d.path) {
+			entries = append(entries, fuse.DirEntry{Name: mboxName(d.path), Mode: syscall.S_IFREG, Ino: mboxIno(d.acct.name, d.path)})
 		}
 		for _, msg := range msgs {
 			for _, f := range d.acct.formats {

@@ -276,6 +276,10 @@ func (s *fakeStore) SumsAttr(ctx context.Context, folder string) (int64, time.Ti
 }
 
 // setFlags changes a folder's flags file and reports it.
+func (s *fakeStore) Mbox(context.Context, string) (*cache.Mbox, error) {
+	return nil, errors.New("fake: no mbox")
+}
+
 func (s *fakeStore) setFlags(folder string, b []byte) {
 	s.mu.Lock()
 	s.flags[folder] = b

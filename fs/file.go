@@ -22,20 +22,23 @@ import (
 // emlFormat is the slot of the message itself (render.Formats).
 const emlFormat = 0
 
-// parseFormats checks a list of extensions such as ["eml", "pdf"].
-func parseFormats(names []string) ([]render.Format, error) {
+// parseFormats checks a list of extensions such as ["eml", "pdf",
+// "mbox"]: the formats shown per message, and whether each folder shows
+// its mbox (render.FolderFormats, mbox.go).
+func parseFormats(names []string) (formats []render.Format, mbox bool, err error) {
 	if len(names) == 0 {
 		names = []string{"eml"}
 	}
-	var out []render.Format
 	for _, n := range names {
-		f, ok := render.FormatOf(n)
-		if !ok {
-			return nil, fmt.Errorf("unknown format %q (want %s)", n, render.FormatList())
+		if f, ok := render.FormatOf(n); ok {
+			formats = append(formats, f)
+		} else if _, ok := render.FolderFormatOf(n); ok {
+			mbox = true // the one folder format
+		} else {
+			return nil, false, fmt.Errorf("unknown format %q (want %s)", n, render.FormatList())
 		}
-		out = append(out, f)
 	}
-	return out, nil
+	return formats, mbox, nil
 }
 
 // splitName parses "STEM.EXT" into the stem and a shown format.

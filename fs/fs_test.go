@@ -92,17 +92,20 @@ func TestInodeNumbersNeverChange(t *testing.T) {
 }
 
 func TestParseFormats(t *testing.T) {
-	got, err := parseFormats([]string{"eml", "pdf"})
-	if err != nil || len(got) != 2 || got[1].Ext != "pdf" {
-		t.Errorf("parseFormats: %v %v", got, err)
+	got, mbox, err := parseFormats([]string{"eml", "pdf"})
+	if err != nil || len(got) != 2 || got[1].Ext != "pdf" || mbox {
+		t.Errorf("parseFormats: %v %v %v", got, mbox, err)
 	}
-	if got, err := parseFormats([]string{"docx"}); err != nil || got[0].Slot != 5 || (&fileNode{slot: 5}).ext() != "docx" {
+	if got, mbox, err := parseFormats([]string{"eml", "mbox"}); err != nil || len(got) != 1 || !mbox {
+		t.Errorf("parseFormats with mbox: %v %v %v", got, mbox, err)
+	}
+	if got, _, err := parseFormats([]string{"docx"}); err != nil || got[0].Slot != 5 || (&fileNode{slot: 5}).ext() != "docx" {
 		t.Errorf("parseFormats docx: %v %v", got, err)
 	}
-	if got, err := parseFormats([]string{"msg"}); err != nil || got[0].Slot != 6 || (&fileNode{slot: 6}).ext() != "msg" {
+	if got, _, err := parseFormats([]string{"msg"}); err != nil || got[0].Slot != 6 || (&fileNode{slot: 6}).ext() != "msg" {
 		t.Errorf("parseFormats msg: %v %v", got, err)
 	}
-	if _, err := parseFormats([]string{"doc"}); err == nil {
+	if _, _, err := parseFormats([]string{"doc"}); err == nil {
 		t.Error("unknown format accepted")
 	}
 	m := &account{formats: got}

@@ -47,6 +47,9 @@ type Store interface {
 	// mtime, from the listing alone.
 	SumsFile(ctx context.Context, folder string) ([]byte, time.Time, error)
 	SumsAttr(ctx context.Context, folder string) (int64, time.Time, error)
+	// Mbox is the folder's mbox (--formats …,mbox), made for its listing
+	// now: it downloads the bodies the cache lacks.
+	Mbox(ctx context.Context, folder string) (*cache.Mbox, error)
 	// Newest is the date of the folder's newest message (a directory's
 	// mtime); known is false while it may change without a Change.
 	Newest(folder string) (newest time.Time, known bool)
@@ -126,11 +129,12 @@ type account struct {
 	m       *Mount
 	name    string // its directory; "" when shown at the root
 	store   Store
-	formats []render.Format
-	sums    bool   // each folder shows cache.SumsName (sums.go)
-	rw      bool   // file operations change the server (write.go)
-	writer  Writer // store, when rw
-	del     bool   // rm and rmdir delete on the server (rw only)
+	formats []render.Format // shown per message
+	sums    bool            // each folder shows cache.SumsName (sums.go)
+	mbox    bool            // each folder shows its mbox (mbox.go)
+	rw      bool            // file operations change the server (write.go)
+	writer  Writer          // store, when rw
+	del     bool            // rm and rmdir delete on the server (rw only)
 	tree    atomic.Pointer[tree]
 }
 
@@ -150,11 +154,11 @@ func New(dir string, args Args) (*Mount, error) {
 	m.single = len(args.Accounts) == 1 && args.Accounts[0].Name == ""
 	for _, a := range args.Accounts {
 		names, sums := withoutSums(a.Formats)
-		formats, err := parseFormats(names)
+		formats, mbox, err := parseFormats(names)
 		if err != nil {
 			return nil, err
 		}
-		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, sums: sums}
+		acct := &account{m: m, name: a.Name, store: a.Store, formats: formats, sums: sums, mbox: mbox}
 		if a.ReadWrite {
 			w, ok := a.Store.(Writer)
 			if !ok {

@@ -131,6 +131,9 @@ func (a *account) changed(ch cache.Change) {
 	if a.sums && (len(ch.Added) > 0 || len(ch.Removed) > 0) {
 		dir.NotifyEntry(cache.SumsName) // there from the first message on
 	}
+	if child := dir.GetChild(mboxName(path)); a.mbox && child != nil {
+		child.NotifyContent(0, 0)
+	}
 	dir.NotifyContent(0, 0)
 }
 

@@ -90,10 +90,15 @@ func classify(name string) (writeKind, bool) {
 }
 
 // isViewName tells whether name ends in the extension of a view (any
-// format but eml).
+// format but eml) or of a folder format (a folder's mbox copied back).
 func isViewName(name string) bool {
 	for _, f := range render.Formats {
 		if f.Slot != emlFormat && strings.HasSuffix(name, "."+f.Ext) {
+			return true
+		}
+	}
+	for _, f := range render.FolderFormats {
+		if strings.HasSuffix(name, "."+f.Ext) {
 			return true
 		}
 	}

@@ -17,7 +17,12 @@
 // numbers: never renumbered), its renderer, whether it depends on the
 // system's fonts, and a line for usage texts. The file system, the cache
 // and the command line read it, so a new view is one entry plus its
-// renderer.
+// renderer. A folder's mbox is no view of one message: it is the one
+// FolderFormat (FolderFormats), without a slot or a renderer, shown once
+// per folder; mbox.go has its pure part, the mboxrd encoder (the From
+// line, CRLF to LF, >From quoting), which the cache runs over the
+// folder's bodies. The encoder is a small resumable value, so a caller
+// streams a folder of any size and serves any byte range of it.
 //
 // # What it does not do
 //

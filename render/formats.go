@@ -42,6 +42,32 @@ var Formats = []Format{
 	// format field in fs/ino.go's layout first.
 }
 
+// FolderFormat is a file shown once per folder rather than once per
+// message: all of the folder's messages in one file. It has no slot: its
+// inode number comes from the folder's path, like the flags file's, and
+// its bytes are made by the caller from the folder's messages with the
+// format's encoder (mbox.go), since no single message gives them.
+type FolderFormat struct {
+	Ext   string // the extension, without the dot: "mbox"
+	Usage string // a short description for usage texts and completion
+}
+
+// FolderFormats are all the folder formats; --formats takes them beside
+// Formats.
+var FolderFormats = []FolderFormat{
+	{Ext: "mbox", Usage: "the folder's messages in one mboxrd file, for mail programs (a stat downloads the folder)"},
+}
+
+// FolderFormatOf returns the folder format with extension ext.
+func FolderFormatOf(ext string) (FolderFormat, bool) {
+	for _, f := range FolderFormats {
+		if f.Ext == ext {
+			return f, true
+		}
+	}
+	return FolderFormat{}, false
+}
+
 func withoutOptions(fn func([]byte, io.Writer) error) func([]byte, io.Writer, Options) error {
 	return func(raw []byte, w io.Writer, _ Options) error { return fn(raw, w) }
 }
@@ -56,17 +82,21 @@ func FormatOf(ext string) (Format, bool) {
 	return Format{}, false
 }
 
-// FormatNames lists the extensions of Formats, in order.
+// FormatNames lists the extensions of Formats, then of FolderFormats, in
+// order.
 func FormatNames() []string {
-	out := make([]string, len(Formats))
-	for i, f := range Formats {
-		out[i] = f.Ext
+	var out []string
+	for _, f := range Formats {
+		out = append(out, f.Ext)
+	}
+	for _, f := range FolderFormats {
+		out = append(out, f.Ext)
 	}
 	return out
 }
 
-// FormatList is FormatNames for a message: "eml, html, pdf, txt, mht,
-// docx or msg".
+// FormatList is FormatNames as a phrase: "eml, html, pdf, txt, mht,
+// docx, msg or mbox".
 func FormatList() string {
 	n := FormatNames()
 	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]

@@ -57,7 +57,7 @@ func TestFormatsRender(t *testing.T) {
 	if _, ok := FormatOf("doc"); ok {
 		t.Error("FormatOf(doc) found")
 	}
-	if got := FormatList(); got != "eml, html, pdf, txt, mht, docx or msg" {
+	if got := FormatList(); got != "eml, html, pdf, txt, mht, docx, msg or mbox" {
 		t.Errorf("FormatList() = %q", got)
 	}
 }

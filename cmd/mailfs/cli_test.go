@@ -20,7 +20,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	cases := [][]string{
 		{"--help"}, {"help"}, {"-h"},
 		{"mount", "--help"}, {"mount", "-h"}, {"mount", "--server", "x", "--help"},
-		{"sync", "--help"}, {"verify", "--help"}, {"umount", "--help"}, {"accounts", "--help"},
+		{"sync", "--help"}, {"verify", "--help"}, {"export", "--help"}, {"umount", "--help"}, {"accounts", "--help"},
 		{"accounts", "import", "--help"}, {"providers", "--help"},
 		{"completion", "--help"}, {"version", "--help"},
 		{"help", "mount"}, {"help", "sync"}, {"help", "help"},

@@ -74,7 +74,7 @@ password_cmd = "echo x"
 		{[]string{"mount", "--config", cfg, "--account", ""}, []string{"home", "work"}},
 		{[]string{"sync", "--config", cfg, "--account", ""}, []string{"home", "work"}},
 		{[]string{"mount", "--formats", "eml,p"}, []string{"eml,pdf"}},
-		{[]string{"mount", "--formats", "eml,"}, []string{"eml,docx", "eml,html", "eml,mht", "eml,msg", "eml,pdf", "eml,sums", "eml,txt"}},
+		{[]string{"mount", "--formats", "eml,"}, []string{"eml,docx", "eml,html", "eml,mbox", "eml,mht", "eml,msg", "eml,pdf", "eml,sums", "eml,txt"}},
 		{[]string{"providers", "gm"}, []string{"gmail", "gmx"}},
 		{[]string{"completion", ""}, shells},
 		{[]string{"accounts", ""}, []string{"import"}},
