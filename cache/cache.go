@@ -40,7 +40,8 @@ type Change struct {
 
 // Cache is the on-disk store of one account. Lock order: Cache.mu before
 // folder.mu; folder.syncMu is taken before either and held across I/O;
-// folder.mboxMu before all of them, held while an mbox is made (mbox.go).
+// folder.mboxMu before all of them, held while an mbox is made (mbox.go);
+// statusMu before Cache.mu (status.go).
 type Cache struct {
 	dir string
 	src Source
@@ -61,6 +62,9 @@ type Cache struct {
 	spare      chan *os.File // emptied staging files for reuse (stage.go)
 
 	verified map[linkID]uint64 // linked copies found alike: digest of their folders (links.go); guarded by mu
+
+	acctTimes syncTimes  // the folder list's last error (status.go); guarded by mu
+	statusMu  sync.Mutex // one write of SyncStatusFile at a time
 
 	fontsOnce sync.Once
 	fonts     [][]byte // system fonts for PDFs, loaded on the first PDF
@@ -84,7 +88,9 @@ type folder struct {
 	// syncedAt is when the last sync with the server ended (or a
 	// commit added a message, see insert).
 	syncedAt time.Time
-	unsaved  []Meta // inserted, not yet in the store (saveUnsaved)
+	lastErr  string    // the last failed sync's error (status.go)
+	errAt    time.Time // and when it failed
+	unsaved  []Meta    // inserted, not yet in the store (saveUnsaved)
 
 	flagsMu sync.Mutex  // serialises fetches of flags (flags.go)
 	mboxMu  sync.Mutex  // serialises making the mbox, guards mbox (mbox.go)
@@ -130,6 +136,7 @@ func Open(dir string, src Source, log *slog.Logger) (*Cache, error) {
 	for name, r := range recs {
 		c.folders[name] = &folder{info: r.Info, status: r.Status, self: []string{name}}
 	}
+	c.loadSyncTimes()
 	return c, nil
 }
 
@@ -175,6 +182,9 @@ func (c *Cache) Folders() []FolderInfo {
 func (c *Cache) RefreshFolders(ctx context.Context) error {
 	infos, err := c.src.Folders(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			c.recordError(nil, err)
+		}
 		return fmt.Errorf("list folders: %w", err)
 	}
 	infos = usableFolders(infos)
@@ -241,8 +251,9 @@ func (c *Cache) Messages(ctx context.Context, name string) ([]Msg, error) {
 	}
 	// The first look at a folder since the mount costs one STATUS, so a
 	// stale listing (a UIDVALIDITY change above all) is never shown. If the
-	// server cannot be reached, the stored listing is shown.
-	if _, err := c.Sync(ctx, name); err != nil {
+	// server cannot be reached, the stored listing is shown. (Its time is
+	// saved with the next SyncAll, not once per folder looked at.)
+	if _, err := c.sync(ctx, name, nil, false); err != nil {
 		f.mu.Lock()
 		loaded, msgs := f.loaded, f.msgs
 		f.mu.Unlock()
@@ -446,6 +457,7 @@ func (c *Cache) watch(ctx context.Context, w Watcher, folder string) {
 			if _, err := c.sync(ctx, folder, nil, true); err != nil && ctx.Err() == nil {
 				c.log.Warn("sync after IDLE", "folder", folder, "err", err)
 			}
+			c.saveSyncTimes()
 		}
 	})
 	err := w.Watch(ctx, folder, func() {
@@ -466,6 +478,7 @@ const syncWorkers = 2
 // SyncAll refreshes the folder list and every selectable folder. A folder
 // that fails does not stop the others; the errors are returned together.
 func (c *Cache) SyncAll(ctx context.Context) error {
+	defer c.saveSyncTimes()
 	if err := c.RefreshFolders(ctx); err != nil {
 		return err
 	}

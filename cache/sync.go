@@ -15,7 +15,9 @@ import (
 // one FETCH of their metadata; expunges one UID SEARCH. Bodies are never
 // fetched here.
 func (c *Cache) Sync(ctx context.Context, name string) (bool, error) {
-	return c.sync(ctx, name, nil, false)
+	changed, err := c.sync(ctx, name, nil, false)
+	c.saveSyncTimes()
+	return changed, err
 }
 
 // sync is Sync with the folder's STATUS possibly already asked (st). A
@@ -37,6 +39,9 @@ func (c *Cache) sync(ctx context.Context, name string, st *Status, thorough bool
 		if errors.Is(err, ErrUIDValidity) && attempt == 0 {
 			st = nil
 			continue // changed between STATUS and FETCH: start over
+		}
+		if err != nil && ctx.Err() == nil {
+			c.recordError(f, err)
 		}
 		return changed, err
 	}

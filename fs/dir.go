@@ -60,6 +60,9 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		}
 		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
 	}
+	if st, ok := d.statusEntry(); ok && name == cache.StatusName {
+		return d.lookupStatus(ctx, st, out), 0
+	}
 	if !td.selectable {
 		return nil, syscall.ENOENT
 	}

@@ -83,6 +83,7 @@ func newRootCmd(args []string, stdout, stderr io.Writer) *cobra.Command {
 		newMountCmd(args),
 		newSyncCmd(),
 		newVerifyCmd(),
+		newStatusCmd(),
 		newExportCmd(),
 		newUmountCmd(),
 		newAccountsCmd(),

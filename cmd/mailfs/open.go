@@ -31,6 +31,7 @@ type accountFlags struct {
 	protocol                                            string
 	passwordFile, passwordCmd, tokenCmd, auth, cacheDir string
 	conns                                               int
+	noLogin                                             bool // the command never logs in (status): no password asked
 	demo                                                bool
 }
 
@@ -101,7 +102,7 @@ func (af accountFlags) resolve(stderr io.Writer) (accts []account.Account, cfg *
 		}
 		pw, envSet := os.LookupEnv(account.PasswordEnv)
 		others := a.PasswordFile != "" || a.PasswordCmd != "" || a.OAuthTokenCmd != ""
-		switch passwordSource(envSet, pw, others, term.IsTerminal(int(os.Stdin.Fd()))) {
+		switch passwordSource(envSet, pw, others || af.noLogin, term.IsTerminal(int(os.Stdin.Fd()))) {
 		case fromEnv:
 			a.PasswordEnv = account.PasswordEnv
 		case emptyEnv:
@@ -113,6 +114,9 @@ func (af accountFlags) resolve(stderr io.Writer) (accts []account.Account, cfg *
 			a.PasswordEnv = account.PasswordEnv // where the prompt put it (and a --daemon server finds it)
 		case noPassword:
 			return nil, nil, false, usagef("no password: set %s, or use --password-file, --password-cmd or --oauth-token-cmd (or run on a terminal to be asked)", account.PasswordEnv)
+		}
+		if af.noLogin && a.PasswordEnv == "" && !others {
+			a.OAuthTokenCmd = noLoginToken // satisfies Check; never run
 		}
 		if err := a.Check(); err != nil {
 			return nil, nil, false, usagef("%s", err)
