@@ -90,4 +90,11 @@
 // arrive in order; the callback must not block (fs queues them). Each
 // folder keeps the date of its newest message as its listing changes
 // (Newest: the mtime of its directory).
+//
+// # Status
+//
+// Status reports each folder's counts and its last sync and error,
+// without the server; the times are saved beside the store in
+// SyncStatusFile (status.go), once per SyncAll rather than per folder, so
+// that a cache opened without a source (mailfs status) still tells them.
 package cache

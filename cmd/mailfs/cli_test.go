@@ -20,7 +20,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	cases := [][]string{
 		{"--help"}, {"help"}, {"-h"},
 		{"mount", "--help"}, {"mount", "-h"}, {"mount", "--server", "x", "--help"},
-		{"sync", "--help"}, {"verify", "--help"}, {"export", "--help"}, {"umount", "--help"}, {"accounts", "--help"},
+		{"sync", "--help"}, {"verify", "--help"}, {"status", "--help"}, {"export", "--help"}, {"umount", "--help"}, {"accounts", "--help"},
 		{"accounts", "import", "--help"}, {"providers", "--help"},
 		{"completion", "--help"}, {"version", "--help"},
 		{"help", "mount"}, {"help", "sync"}, {"help", "help"},
@@ -181,6 +181,7 @@ func TestCommandFlags(t *testing.T) {
 	want := map[string][]string{
 		"mount":           {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "formats", "poll", "log-level", "demo", "allow-other", "uid", "gid", "umask", "options", "daemon", "log-file"},
 		"sync":            {"config", "account", "server", "provider", "tls", "user", "password-cmd", "cache", "workers", "verify", "log-level"},
+		"status":          {"config", "account", "server", "provider", "user", "cache", "json"},
 		"umount":          {"lazy"},
 		"accounts import": {"config", "replace"},
 	}
