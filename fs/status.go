@@ -30,7 +30,7 @@ type Statuser interface {
 // the kernel opens files (OPEN is sent), the handle holds the bytes made
 // at the open, fstat on it tells their size, and reads use direct I/O.
 // Where it does not (zero-message opens, as every file of the mount
-// asks: see fileNode.Open), reads and stats share the node's last
+// asks: see fileNode.Open), reads and stats share the node's newest
 // version, made again only when it is older than statusFresh: a reader
 // takes milliseconds, a monitoring script reading every few seconds
 // still gets news.
@@ -124,7 +124,11 @@ func (n *statusNode) Open(ctx context.Context, flags uint32) (fusefs.FileHandle,
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC) != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	return n.make(), fuse.FOPEN_DIRECT_IO, 0
+	h := n.make()
+	n.mu.Lock()
+	n.cur = h // the newest version, for reads without a handle too
+	n.mu.Unlock()
+	return h, fuse.FOPEN_DIRECT_IO, 0
 }
 
 func (n *statusNode) Read(ctx context.Context, fh fusefs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {

@@ -15,7 +15,7 @@ import (
 
 // statusMatches reports what in r differs from the sample mailbox: every
 // folder with its message count and a last sync after since.
-func statusMatches(r cache.StatusReport, since time.Time) string {
+func statusMatches(r cache.StatusReport, since time.Time, errorsOK bool) string {
 	want := map[string]uint32{}
 	for _, f := range sample.Folders() {
 		want[f] = 0
@@ -36,7 +36,7 @@ func statusMatches(r cache.StatusReport, since time.Time) string {
 			bad = append(bad, f.Name+": wrong count")
 		case f.LastSync == nil || f.LastSync.Before(since) || f.LastSync.After(time.Now()):
 			bad = append(bad, f.Name+": no recent last_sync")
-		case f.LastError != "":
+		case f.LastError != "" && !errorsOK:
 			bad = append(bad, f.Name+": error "+f.LastError)
 		}
 	}
@@ -51,9 +51,10 @@ func statusMatches(r cache.StatusReport, since time.Time) string {
 	return strings.Join(bad, "; ")
 }
 
-// The mount's .status tells every folder's counts and its last sync, and
-// counts a body once it is read; after the unmount, mailfs status --json
-// reads the same from the cache alone, without a password.
+// The mount's .status tells every folder's counts and its last sync,
+// counts a body once it is read, and reports an outage; after the
+// unmount, mailfs status --json reads the same from the cache alone,
+// without a password.
 func TestStatusFileAndCommand(t *testing.T) {
 	srv := seed(t)
 	cacheDir := t.TempDir()
@@ -76,11 +77,11 @@ func TestStatusFileAndCommand(t *testing.T) {
 	var r cache.StatusReport
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		r = read()
-		if statusMatches(r, start) == "" {
+		if statusMatches(r, start, false) == "" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf(".status after the first sync: %s\n%+v", statusMatches(r, start), r)
+			t.Fatalf(".status after the first sync: %s\n%+v", statusMatches(r, start, false), r)
 		}
 	}
 	if fi, err := os.Stat(statusFile); err != nil || fi.Mode().Perm()&0o222 != 0 {
@@ -98,12 +99,33 @@ func TestStatusFileAndCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // statusFresh
+	time.Sleep(time.Second) // statusFresh: a newer version is made
 	for _, f := range read().Folders {
 		if f.Name == "INBOX" && (f.CachedMessages < 1 || f.CachedBytes < int64(len(body)) || f.CachedBytes > f.ServerBytes) {
 			b, _ := os.ReadFile(statusFile)
 			t.Errorf("INBOX after a read: %+v, want at least one body cached\n%s", f, b)
 		}
+	}
+
+	// An outage: the next poll fails, and .status says so, with the
+	// last successful sync kept.
+	srv.Stop()
+	down := time.Now()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r = read()
+		failed := r.LastErrorAt != nil && !r.LastErrorAt.Before(down.Truncate(time.Second))
+		for _, f := range r.Folders {
+			failed = failed || f.LastErrorAt != nil && !f.LastErrorAt.Before(down.Truncate(time.Second))
+		}
+		if failed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no error in .status after the server stopped: %+v", r)
+		}
+	}
+	if r.LastSync == nil || r.LastSync.After(down) {
+		t.Errorf("last_sync %v after the outage at %v", r.LastSync, down)
 	}
 	m.stop(t)
 
@@ -113,6 +135,7 @@ func TestStatusFileAndCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mailfs status --json: %v\n%s", err, out)
 	}
+	t.Logf("mailfs status --json:\n%s", out)
 	var byAcct map[string]cache.StatusReport
 	if err := json.Unmarshal(out, &byAcct); err != nil || len(byAcct) != 1 {
 		t.Fatalf("mailfs status --json: %v, %d accounts\n%s", err, len(byAcct), out)
@@ -121,8 +144,11 @@ func TestStatusFileAndCommand(t *testing.T) {
 		if !strings.HasPrefix(name, srv.User+"@") {
 			t.Errorf("account named %q", name)
 		}
-		if bad := statusMatches(r, start); bad != "" {
+		if bad := statusMatches(r, start, true); bad != "" {
 			t.Errorf("mailfs status --json: %s\n%s", bad, out)
+		}
+		if !strings.Contains(string(out), `"last_error": `) {
+			t.Errorf("mailfs status --json: the outage's error is not kept\n%s", out)
 		}
 		for _, f := range r.Folders {
 			if f.Name == "INBOX" && f.CachedMessages < 1 {
