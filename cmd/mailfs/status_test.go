@@ -160,6 +160,7 @@ func TestStatusFileAndCommand(t *testing.T) {
 	cmd = exec.Command(binary, "status", "--server", srv.Addr, "--tls", "starttls", "--user", srv.User, "--cache", cacheDir)
 	cmd.Env = os.Environ()
 	text, err := cmd.CombinedOutput()
+	t.Logf("mailfs status:\n%s", text)
 	if err != nil || !strings.Contains(string(text), "  INBOX: ") || !strings.Contains(string(text), "last complete sync 20") {
 		t.Errorf("mailfs status: %v\n%s", err, text)
 	}
