@@ -55,14 +55,9 @@ func newExportCmd() *cobra.Command {
 		Short:             "write an account's mail as one mbox file per folder",
 		Long:              exportLong,
 		Example:           exportExamples,
-		Args:              cobra.ArbitraryArgs,
+		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("export takes no arguments, got %q", args[0])
-			}
-			return exportCmd(c, &f)
-		},
+		RunE:              func(c *cobra.Command, args []string) error { return exportCmd(c, &f) },
 	}
 	f.register(cmd)
 	fl := cmd.Flags()

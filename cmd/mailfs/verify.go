@@ -58,14 +58,9 @@ func newVerifyCmd() *cobra.Command {
 		Short:             "compare the cache with the server and report differences",
 		Long:              verifyLong,
 		Example:           verifyExamples,
-		Args:              cobra.ArbitraryArgs,
+		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("verify takes no arguments, got %q", args[0])
-			}
-			return verifyCmd(c, &f)
-		},
+		RunE:              func(c *cobra.Command, args []string) error { return verifyCmd(c, &f) },
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
