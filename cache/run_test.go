@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,11 +15,13 @@ import (
 type watchingSource struct {
 	*fakeSource
 	watching chan struct{} // closed when Watch started
+	returned atomic.Bool   // set when Watch returned
 }
 
 func (s *watchingSource) Watch(ctx context.Context, _ string, _ func()) error {
 	close(s.watching)
 	<-ctx.Done()
+	s.returned.Store(true)
 	return ctx.Err()
 }
 
@@ -26,7 +29,7 @@ func (s *watchingSource) Watch(ctx context.Context, _ string, _ func()) error {
 // context never ends: the source may be closed after Close.
 func TestCloseWaitsForRun(t *testing.T) {
 	before := runtime.NumGoroutine()
-	src := &watchingSource{&fakeSource{bodies: map[uint32][]byte{1: []byte("Subject: s\r\n\r\nx\r\n")}}, make(chan struct{})}
+	src := &watchingSource{fakeSource: &fakeSource{bodies: map[uint32][]byte{1: []byte("Subject: s\r\n\r\nx\r\n")}}, watching: make(chan struct{})}
 	c, err := cache.Open(t.TempDir(), src, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -34,11 +37,7 @@ func TestCloseWaitsForRun(t *testing.T) {
 	if err := c.RefreshFolders(context.Background()); err != nil { // as a mount does first
 		t.Fatal(err)
 	}
-	ran := make(chan struct{})
-	go func() {
-		c.Run(context.Background(), time.Hour)
-		close(ran)
-	}()
+	go c.Run(context.Background(), time.Hour)
 	select {
 	case <-src.watching:
 	case <-time.After(10 * time.Second):
@@ -47,10 +46,8 @@ func TestCloseWaitsForRun(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-ran:
-	default:
-		t.Fatal("Close returned while Run still ran")
+	if !src.returned.Load() {
+		t.Fatal("Close returned while Run's watcher still ran")
 	}
 	c.Run(context.Background(), time.Hour) // returns at once on a closed cache
 	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; {
