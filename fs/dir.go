@@ -61,7 +61,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return d.NewInode(ctx, n, fusefs.StableAttr{Mode: syscall.S_IFDIR, Ino: dirIno(d.acct.name, child)}), 0
 	}
 	if st, ok := d.statusEntry(); ok && name == cache.StatusName {
-		return d.lookupStatus(ctx, st, out), 0
+		return d.lookupStatus(ctx, st, out)
 	}
 	if !td.selectable {
 		return nil, syscall.ENOENT
@@ -76,7 +76,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return d.lookupSums(ctx, td.folder, out)
 	}
 	if d.acct.showsMbox(t, d.path) && name == mboxName(d.path) {
-		return d.lookupMbox(ctx, td.folder, out), 0
+		return d.lookupMbox(ctx, td.folder, out)
 	}
 	stem, format, ok := d.acct.splitName(name)
 	if !ok {
