@@ -6,24 +6,20 @@ package main
 // bytes a mount shows as the folder's .FOLDER.mbox (cache.Mbox).
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"mailfs/cache"
 	"mailfs/cache/atomicfile"
-	"mailfs/cmd/mailfs/internal/account"
 )
 
 const exportLong = `Writes the mail of one account (of --server and --user, or of the config
@@ -43,9 +39,8 @@ const exportExamples = `  mailfs export --format mbox --output ~/mbox-backup
   mailfs export --format mbox --output ~/mbox-backup --config ~/.config/mailfs/config.toml --account work`
 
 type exportFlags struct {
-	accountFlags
+	batchFlags
 	format, output string
-	logLevel       string
 }
 
 func newExportCmd() *cobra.Command {
@@ -59,14 +54,12 @@ func newExportCmd() *cobra.Command {
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE:              func(c *cobra.Command, args []string) error { return exportCmd(c, &f) },
 	}
-	f.register(cmd)
+	f.register(cmd, "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal)")
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "", "`FORMAT` to write: mbox")
 	fl.StringVar(&f.output, "output", "", "`DIR` to write into (created when missing)")
-	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal)")
 	cmd.MarkFlagDirname("output")
 	cmd.RegisterFlagCompletionFunc("format", fixedWords([]string{"mbox"}))
-	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(account.LogLevels))
 	return cmd
 }
 
@@ -79,70 +72,29 @@ func exportCmd(c *cobra.Command, f *exportFlags) error {
 	case f.output == "":
 		return usagef("--output DIR is required")
 	}
-	if err := f.checkConns(c); err != nil {
-		return err
-	}
-	stderr := c.ErrOrStderr()
-	accts, cfg, single, err := f.resolve(stderr)
+	b, err := f.start(c)
 	if err != nil {
 		return err
 	}
-	if n := len(accts); n != 1 && !f.demo || f.demo && n != 0 {
+	defer b.stop()
+	if n := len(b.jobs); n != 1 {
 		return usagef("export writes one account, the config has %d: choose one with --account NAME", n)
 	}
-	out := newSyncOutput(stderr)
-	switch {
-	case c.Flags().Changed("log-level"):
-	case cfg != nil && cfg.LogLevel != "":
-		f.logLevel = cfg.LogLevel
-	case out.tty:
-		f.logLevel = "warn"
-	default:
-		f.logLevel = "info"
-	}
-	log, err := newLogger(out.logWriter(), f.logLevel)
+	j := b.jobs[0]
+	b.out.status(j.name, "connecting…")
+	o, err := b.open(j)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop) // a second Ctrl-C kills at once
-
-	name, conns := "demo", account.DefaultConns
-	if !f.demo {
-		a := accts[0]
-		name, conns = a.Name, a.Conns
-		if single {
-			name = a.User + "@" + cmp.Or(a.Server, a.Provider)
-		}
-	}
-	out.status(name, "connecting…")
-	opened, err := openAccounts(ctx, f.accountFlags, accts, single || f.demo, true, log)
-	if err != nil {
-		return err
-	}
-	o := opened[0]
 	defer o.close()
-	stopAbort := context.AfterFunc(ctx, func() { o.cache.Close() })
-	defer stopAbort()
-
-	out.status(name, "looking for changes…")
-	pr := newProgress(name, folderCounter(ctx, o.cache), time.Now())
-	fillErr := o.cache.Fill(ctx, cmp.Or(conns, account.DefaultConns), false, func(p cache.Progress) {
-		if ctx.Err() == nil {
-			pr.update(p, time.Now())
-			out.progress(pr, log)
-		}
-	})
-	if ctx.Err() != nil {
-		out.interrupted(pr, name, log)
+	pr, fillErr := b.fill(o, j, 0, false)
+	if b.ctx.Err() != nil {
 		return errors.New("interrupted; nothing half written is left")
 	}
-	out.done(pr, fillErr, log)
 	if fillErr != nil {
-		return syncSummary([]syncResult{{name: name, fillErr: fillErr, progress: pr.p}}, 1, false)
+		return syncSummary([]syncResult{{name: j.name, fillErr: fillErr, progress: pr.p}}, 1, false)
 	}
-	return exportMbox(ctx, o.cache, f.output, log)
+	return exportMbox(b.ctx, o.cache, f.output, b.log)
 }
 
 // exportMbox writes the mbox of every selectable folder of c under dir.

@@ -6,15 +6,10 @@ package main
 // line; an account that fails does not stop the others.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,10 +49,9 @@ const syncExamples = `  mailfs sync
   17 3 * * * $HOME/go/bin/mailfs sync --log-level warn`
 
 type syncFlags struct {
-	accountFlags
-	workers  int
-	verify   bool
-	logLevel string
+	batchFlags
+	workers int
+	verify  bool
 }
 
 func newSyncCmd() *cobra.Command {
@@ -76,12 +70,10 @@ func newSyncCmd() *cobra.Command {
 			return syncCmd(c, &f)
 		},
 	}
-	f.register(cmd)
+	f.register(cmd, "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal, where the progress line shows the rest)")
 	fl := cmd.Flags()
 	fl.IntVar(&f.workers, "workers", 0, "messages downloaded at once per account (default: the account's conns)")
 	fl.BoolVar(&f.verify, "verify", false, "also check every cached message against the hash it was stored with, and download damaged ones again")
-	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: error, warn, info or debug (default info; warn on a terminal, where the progress line shows the rest)")
-	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(account.LogLevels))
 	cmd.RegisterFlagCompletionFunc("workers", cobra.NoFileCompletions)
 	return cmd
 }
@@ -93,47 +85,19 @@ func syncCmd(c *cobra.Command, f *syncFlags) error {
 	if f.workers < 0 || f.workers > account.MaxConns {
 		return usagef("--workers %d is out of range (1 to %d)", f.workers, account.MaxConns)
 	}
-	if err := f.checkConns(c); err != nil {
-		return err
-	}
-	stderr := c.ErrOrStderr()
-	accts, cfg, single, err := f.resolve(stderr)
+	b, err := f.start(c)
 	if err != nil {
 		return err
 	}
-	out := newSyncOutput(stderr)
-	switch {
-	case c.Flags().Changed("log-level"):
-	case cfg != nil && cfg.LogLevel != "":
-		f.logLevel = cfg.LogLevel
-	case out.tty:
-		f.logLevel = "warn"
-	default:
-		f.logLevel = "info"
-	}
-	log, err := newLogger(out.logWriter(), f.logLevel)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop) // a second Ctrl-C kills at once
-
+	defer b.stop()
 	var results []syncResult
-	if f.demo {
-		results = append(results, syncAccount(ctx, *f, nil, "demo", true, account.DefaultConns, out, log))
-	}
-	for _, a := range accts {
-		name := a.Name
-		if single {
-			name = a.User + "@" + cmp.Or(a.Server, a.Provider)
-		}
-		results = append(results, syncAccount(ctx, *f, []account.Account{a}, name, single, a.Conns, out, log))
-		if ctx.Err() != nil {
+	for _, j := range b.jobs {
+		results = append(results, syncAccount(b, j, f.workers, f.verify))
+		if b.ctx.Err() != nil {
 			break
 		}
 	}
-	return syncSummary(results, len(results), ctx.Err() != nil)
+	return syncSummary(results, len(results), b.ctx.Err() != nil)
 }
 
 // syncResult is how the sync of one account went.
@@ -144,48 +108,23 @@ type syncResult struct {
 	progress cache.Progress
 }
 
-// syncAccount opens one account (acct nil: the demo), fills its cache and
-// closes it again.
-func syncAccount(ctx context.Context, f syncFlags, acct []account.Account, name string, single bool, conns int, out *syncOutput, log *slog.Logger) syncResult {
-	res := syncResult{name: name}
-	out.status(name, "connecting…")
-	opened, err := openAccounts(ctx, f.accountFlags, acct, single, true, log)
+// syncAccount opens one account, fills its cache and closes it again.
+func syncAccount(b *batch, j job, workers int, verify bool) syncResult {
+	res := syncResult{name: j.name}
+	b.out.status(j.name, "connecting…")
+	o, err := b.open(j)
 	if err != nil {
-		if ctx.Err() != nil {
-			out.interrupted(nil, name, log)
+		if b.ctx.Err() != nil {
+			b.out.interrupted(nil, j.name, b.log)
 			return res
 		}
 		res.openErr = err
-		out.failed(name, err, log)
+		b.out.failed(j.name, err, b.log)
 		return res
 	}
-	o := opened[0]
 	defer o.close()
-	workers := cmp.Or(f.workers, conns, account.DefaultConns)
-	log.Debug("sync", "account", name, "cache", o.dir, "workers", workers)
-	out.status(name, "looking for changes…")
-	// An interrupt must also end the download in flight: Fill stops handing
-	// out batches when ctx ends, but a batch already being fetched runs on
-	// the cache's own context, which only Close ends. Bodies already
-	// complete stay; a partial one is dropped. (o.close closes it again,
-	// which is harmless.)
-	stopAbort := context.AfterFunc(ctx, func() { o.cache.Close() })
-	defer stopAbort()
-	pr := newProgress(name, folderCounter(ctx, o.cache), time.Now())
-	res.fillErr = o.cache.Fill(ctx, workers, f.verify, func(p cache.Progress) {
-		if ctx.Err() != nil {
-			return // Fill counts the messages it gives up on as done
-		}
-		pr.update(p, time.Now())
-		out.progress(pr, log)
-	})
-	res.progress = pr.p
-	if ctx.Err() != nil {
-		res.fillErr = nil
-		out.interrupted(pr, name, log)
-		return res
-	}
-	out.done(pr, res.fillErr, log)
+	pr, err := b.fill(o, j, workers, verify)
+	res.fillErr, res.progress = err, pr.p
 	return res
 }
 

@@ -5,19 +5,13 @@ package main
 // side.
 
 import (
-	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"mailfs/cache"
-	"mailfs/cmd/mailfs/internal/account"
 )
 
 const verifyLong = `Compares the cache of every account (or of --account NAME) with the
@@ -45,10 +39,9 @@ const verifyExamples = `  mailfs verify
   MAILFS_PASSWORD=secret mailfs verify --server imap.example.com --user me --cache ~/mailcache`
 
 type verifyFlags struct {
-	accountFlags
-	all      bool
-	sample   int
-	logLevel string
+	batchFlags
+	all    bool
+	sample int
 }
 
 func newVerifyCmd() *cobra.Command {
@@ -62,12 +55,10 @@ func newVerifyCmd() *cobra.Command {
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE:              func(c *cobra.Command, args []string) error { return verifyCmd(c, &f) },
 	}
-	f.register(cmd)
+	f.register(cmd, "warn", "log `LEVEL`: error, warn, info or debug")
 	fl := cmd.Flags()
 	fl.BoolVar(&f.all, "all", false, "download every cached message and compare its bytes (default: a sample)")
 	fl.IntVar(&f.sample, "sample", 10, "cached messages per folder downloaded and compared, `N` chosen at random")
-	fl.StringVar(&f.logLevel, "log-level", "warn", "log `LEVEL`: error, warn, info or debug")
-	cmd.RegisterFlagCompletionFunc("log-level", fixedWords(account.LogLevels))
 	cmd.RegisterFlagCompletionFunc("sample", cobra.NoFileCompletions)
 	return cmd
 }
@@ -76,48 +67,24 @@ func verifyCmd(c *cobra.Command, f *verifyFlags) error {
 	if f.sample < 0 {
 		return usagef("--sample %d is negative", f.sample)
 	}
-	if err := f.checkConns(c); err != nil {
-		return err
-	}
-	stderr, stdout := c.ErrOrStderr(), c.OutOrStdout()
-	accts, _, single, err := f.resolve(stderr)
+	b, err := f.start(c)
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, f.logLevel)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	defer b.stop()
 	sample := f.sample
 	if f.all {
 		sample = -1
 	}
-	type job struct {
-		name string
-		acct []account.Account
-	}
-	var jobs []job
-	if f.demo {
-		jobs = append(jobs, job{"demo", nil})
-	}
-	for _, a := range accts {
-		name := a.Name
-		if single {
-			name = a.User + "@" + cmp.Or(a.Server, a.Provider)
-		}
-		jobs = append(jobs, job{name, []account.Account{a}})
-	}
 	var errs []error
 	diffs := 0
-	for _, j := range jobs {
-		n, err := verifyAccount(ctx, f.accountFlags, j.acct, j.name, single || j.acct == nil, sample, stdout, log)
+	for _, j := range b.jobs {
+		n, err := verifyAccount(b, j, sample, c.OutOrStdout())
 		diffs += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("account %q: %w", j.name, trimAccount(err)))
 		}
-		if ctx.Err() != nil {
+		if b.ctx.Err() != nil {
 			return errors.New("interrupted")
 		}
 	}
@@ -130,20 +97,18 @@ func verifyCmd(c *cobra.Command, f *verifyFlags) error {
 // trimAccount drops the account prefix of an error that has one.
 func trimAccount(err error) error { return errors.New(trimAccountPrefix(err.Error())) }
 
-// verifyAccount checks one account's cache (acct nil: the demo), printing
-// a line per folder and per difference; it returns how many differences
-// it found.
-func verifyAccount(ctx context.Context, af accountFlags, acct []account.Account, name string, single bool, sample int, w io.Writer, log *slog.Logger) (int, error) {
-	opened, err := openAccounts(ctx, af, acct, single, true, log)
+// verifyAccount checks one account's cache, printing a line per folder
+// and per difference to w; it returns how many differences it found.
+func verifyAccount(b *batch, j job, sample int, w io.Writer) (int, error) {
+	o, err := b.open(j)
 	if err != nil {
 		return 0, err
 	}
-	o := opened[0]
 	defer o.close()
-	fmt.Fprintf(w, "account %q:\n", name)
+	fmt.Fprintf(w, "account %q:\n", j.name)
 	n := 0
 	byFolder := map[string][]string{}
-	fcs, err := o.cache.Check(ctx, sample, func(d cache.Difference) {
+	fcs, err := o.cache.Check(b.ctx, sample, func(d cache.Difference) {
 		n++
 		where := d.Folder
 		if d.Name != "" {
