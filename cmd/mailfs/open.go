@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"mailfs/cache"
@@ -331,8 +332,11 @@ func openOne(ctx context.Context, name string, cfg sourceConfig, dir, what strin
 // $XDG_CACHE_HOME/mailfs/USER@HOST:PORT for one from flags, so that two
 // accounts of one user on one host (another port, or one server through
 // two tunnels) never share one. mailfs before these keys used USER@HOST
-// for both: when only that older folder exists, the log says so, and how
-// to keep using it.
+// for both: where only that older cache exists, it is moved to the new
+// name (migrateCache) rather than downloaded again. Accounts that shared
+// it then (what the new keys prevent) do not share it any more: the
+// first one used takes it, the others start their own. POP3 came after
+// the change: an older cache is never a POP3 account's.
 func defaultCacheDir(cfg imapsrc.Config, a account.Account, log *slog.Logger) (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
@@ -351,7 +355,7 @@ func defaultCacheDir(cfg imapsrc.Config, a account.Account, log *slog.Logger) (s
 	clean := strings.NewReplacer("/", "_", "\x00", "_").Replace
 	key := clean(cfg.User + "@" + net.JoinHostPort(host, port))
 	if a.Protocol == account.ProtoPOP3 {
-		key = "pop3_" + key // never the cache of the same user's IMAP account
+		return filepath.Join(base, "mailfs", "pop3_"+key), nil // never the cache of the same user's IMAP account
 	}
 	if !a.FromFlags && a.Name != "" {
 		key = clean(a.Name)
@@ -359,10 +363,36 @@ func defaultCacheDir(cfg imapsrc.Config, a account.Account, log *slog.Logger) (s
 	dir := filepath.Join(base, "mailfs", key)
 	old := filepath.Join(base, "mailfs", clean(cfg.User+"@"+host))
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) && old != dir {
-		if _, err := os.Stat(filepath.Join(old, "meta.db")); err == nil {
-			log.Warn("the default cache is now per account; this account starts a new one, the older one is left as it is",
-				"cache", dir, "older", old, "to_keep_the_older", "mv "+old+" "+dir)
+		if err := migrateCache(old, dir, log); err != nil {
+			return "", err
 		}
 	}
 	return dir, nil
+}
+
+// migrateCache moves an older mailfs's cache at old to dir, if there is
+// one (its store, meta.db, is there) and no mailfs has it open: the move
+// takes the store's lock (bbolt's flock) first. One that is in use is an
+// error that names who holds it: started anew, the cache at dir would
+// download everything again.
+func migrateCache(old, dir string, log *slog.Logger) error {
+	store, err := os.OpenFile(filepath.Join(old, "meta.db"), os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // none, or moved meanwhile by another mailfs
+	}
+	if err != nil {
+		return fmt.Errorf("the older cache %s: %w", old, err)
+	}
+	defer store.Close()
+	if err := unix.Flock(int(store.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return fmt.Errorf("the older cache %s, to become this account's cache %s, is in use by another mailfs: %s", old, dir, cacheHolders(old))
+	}
+	if err := os.Rename(old, dir); err != nil {
+		if _, serr := os.Stat(dir); serr == nil {
+			return nil // another mailfs made dir meanwhile: the older one stays
+		}
+		return fmt.Errorf("move the older cache %s to %s: %w", old, dir, err)
+	}
+	log.Info("moved the older cache to the account's own", "from", old, "to", dir)
+	return nil
 }
