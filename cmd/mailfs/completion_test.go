@@ -174,6 +174,27 @@ func shellEnv() []string {
 	return append(os.Environ(), "PATH="+filepath.Dir(binary)+":"+os.Getenv("PATH"))
 }
 
+// completionCases are lines and what a TAB after them completes to, for
+// the shells whose completion functions are run (bash, zsh).
+var completionCases = []struct {
+	line string
+	want []string
+}{
+	{"mailfs sy", []string{"sync"}},
+	{"mailfs mount --tl", []string{"--tls", "--tls-ca"}},
+	{"mailfs mount --tls ", []string{"implicit", "none", "starttls"}},
+	{"mailfs sync --log-level d", []string{"debug"}},
+	{"mailfs sync --provider gm", []string{"gmail", "gmx"}},
+	{"mailfs sync --wo", []string{"--workers"}},
+	{"mailfs mount --cache ca", []string{"cache"}},
+	{"mailfs mount --demo c", []string{"cache", "cfgdir"}},
+	{"mailfs umount --l", []string{"--lazy"}},
+	{"mailfs accounts ", []string{"import"}},
+	{"mailfs accounts import --r", []string{"--replace"}},
+	{"mailfs completion ", []string{"bash", "fish", "powershell", "zsh"}},
+	{"mailfs help um", []string{"umount"}},
+}
+
 // TestBashCompletes runs the bash function as bash would on a TAB.
 func TestBashCompletes(t *testing.T) {
 	needTool(t, "bash")
@@ -223,25 +244,7 @@ func TestBashCompletes(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	cases := []struct {
-		line string
-		want []string
-	}{
-		{"mailfs sy", []string{"sync"}},
-		{"mailfs mount --tl", []string{"--tls", "--tls-ca"}},
-		{"mailfs mount --tls ", []string{"implicit", "none", "starttls"}},
-		{"mailfs sync --log-level d", []string{"debug"}},
-		{"mailfs sync --provider gm", []string{"gmail", "gmx"}},
-		{"mailfs sync --wo", []string{"--workers"}},
-		{"mailfs mount --cache ca", []string{"cache"}},
-		{"mailfs mount --demo c", []string{"cache", "cfgdir"}},
-		{"mailfs umount --l", []string{"--lazy"}},
-		{"mailfs accounts ", []string{"import"}},
-		{"mailfs accounts import --r", []string{"--replace"}},
-		{"mailfs completion ", []string{"bash", "fish", "powershell", "zsh"}},
-		{"mailfs help um", []string{"umount"}},
-	}
-	for _, c := range cases {
+	for _, c := range completionCases {
 		if got := completeBash(c.line); !slices.Equal(got, c.want) {
 			t.Errorf("%q completes to %q, want %q", c.line, got, c.want)
 		}

@@ -245,20 +245,7 @@ func TestZshCompletes(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	for _, c := range []struct {
-		line string
-		want []string
-	}{
-		{"mailfs sy", []string{"sync"}},
-		{"mailfs mount --tl", []string{"--tls", "--tls-ca"}},
-		{"mailfs mount --tls ", []string{"implicit", "none", "starttls"}},
-		{"mailfs sync --log-level d", []string{"debug"}},
-		{"mailfs sync --provider gm", []string{"gmail", "gmx"}},
-		{"mailfs mount --cache ca", []string{"cache"}},
-		{"mailfs mount --demo c", []string{"cache", "cfgdir"}},
-		{"mailfs accounts ", []string{"import"}},
-		{"mailfs completion ", []string{"bash", "fish", "powershell", "zsh"}},
-	} {
+	for _, c := range completionCases {
 		if got := completeZsh(c.line); !slices.Equal(got, c.want) {
 			t.Errorf("%q completes to %q, want %q", c.line, got, c.want)
 		}
