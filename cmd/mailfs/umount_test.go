@@ -39,7 +39,7 @@ func TestUmount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runCLI("umount", dir)
+	code, _, stderr := runCLI("umount", dir)
 	busy.Close()
 	if code != 1 || !strings.Contains(stderr, "busy") || !strings.Contains(stderr, "--lazy") {
 		t.Errorf("umount with an open file: exit %d, want 1 and a hint at --lazy\n%s", code, stderr)
@@ -48,7 +48,7 @@ func TestUmount(t *testing.T) {
 		t.Fatal("unmounted although a file was open")
 	}
 
-	code, stdout, stderr = runCLI("umount", dir)
+	code, stdout, stderr := runCLI("umount", dir)
 	if code != 0 || stdout != "" || stderr != "" {
 		t.Fatalf("umount: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
