@@ -25,6 +25,10 @@
 // returned with a zero attribute timeout, so the next stat asks Getattr,
 // which renders it. Plain ls therefore renders nothing.
 //
+// The files made from a whole folder or account (the flags file, the
+// checksum file, the folder mbox, the status file) do change; one node
+// type serves them, with short attribute timeouts (generated.go).
+//
 // Notifications are sent from one goroutine per mount (notify.go), never
 // from the request or the cache call that found the change: the kernel
 // may hold the directory's lock until that request returns, and the cache
