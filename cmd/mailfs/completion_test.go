@@ -195,6 +195,18 @@ var completionCases = []struct {
 	{"mailfs help um", []string{"umount"}},
 }
 
+// checkCompletions checks every completion case with complete, which
+// returns the sorted candidates a shell offers after a TAB at the end of
+// line.
+func checkCompletions(t *testing.T, complete func(line string) []string) {
+	t.Helper()
+	for _, c := range completionCases {
+		if got := complete(c.line); !slices.Equal(got, c.want) {
+			t.Errorf("%q completes to %q, want %q", c.line, got, c.want)
+		}
+	}
+}
+
 // TestBashCompletes runs the bash function as bash would on a TAB.
 func TestBashCompletes(t *testing.T) {
 	needTool(t, "bash")
@@ -244,11 +256,7 @@ func TestBashCompletes(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	for _, c := range completionCases {
-		if got := completeBash(c.line); !slices.Equal(got, c.want) {
-			t.Errorf("%q completes to %q, want %q", c.line, got, c.want)
-		}
-	}
+	checkCompletions(t, completeBash)
 }
 
 // TestFishCompletes asks fish itself.

@@ -245,9 +245,5 @@ func TestZshCompletes(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	for _, c := range completionCases {
-		if got := completeZsh(c.line); !slices.Equal(got, c.want) {
-			t.Errorf("%q completes to %q, want %q", c.line, got, c.want)
-		}
-	}
+	checkCompletions(t, completeZsh)
 }
