@@ -165,7 +165,10 @@
 // fpdf cannot read them). SystemFonts finds such fonts in Debian's usual
 // places (fonts-droid-fallback for CJK, fonts-nanum for the Hangul Droid
 // lacks, DejaVu Sans or Noto for Hebrew and Arabic, fonts-symbola's
-// Symbola, else fonts-noto-core's Noto Sans Symbols 2, for emoji). A word
+// Symbola, else fonts-noto-core's Noto Sans Symbols 2, for emoji, Symbola
+// or Noto Sans Math for mathematical letters, and for historic scripts
+// above U+FFFF fonts-noto-core's small per-script fonts, else
+// fonts-ancient-scripts' larger ones), one per script group. A word
 // that needs extra fonts is drawn in one of them when one has all its
 // letters, so scripts do not mix glyph styles. fpdf addresses glyphs by
 // 16-bit codes equal to the characters, so a font with glyphs above U+FFFF
@@ -173,7 +176,10 @@
 // Private Use Area to them (fontmap.go, once per font), and the archival
 // pass writes a ToUnicode CMap mapping each such code back to its
 // character: the page shows the emoji (in black and white: fpdf embeds no
-// colour fonts), the text layer holds it. A rune no font has is drawn as
+// colour fonts), the text layer holds it. Skin tone modifiers are left
+// out (a monochrome font draws them as swatches beside the emoji), as are
+// the joiners of ZWJ sequences, whose members are drawn side by side. A
+// rune no font has is drawn as
 // a visible box (U+25A1); the original text stays in the embedded .eml. The PDF bytes depend on the fonts passed in, so a cache keyed by
 // Version alone keeps what the first render produced.
 // Lines with Hebrew or Arabic are put in drawing order by the Unicode bidi
@@ -286,7 +292,7 @@ package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 4
+const Version = 5
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -99,7 +99,7 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 				continue
 			case r == '\t' || unicode.IsSpace(r):
 				r = ' '
-			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || isSkinTone(r):
 				continue
 			}
 			f := d.faceFor(r, sp)
@@ -188,6 +188,16 @@ func hasArabic(rs []rune) bool {
 		}
 	}
 	return false
+}
+
+// isSkinTone reports an emoji skin tone modifier (U+1F3FB–U+1F3FF). A
+// monochrome font cannot tint the emoji before it and draws the modifier
+// as a swatch of its own, which reads as a box, so the PDF leaves it out
+// and shows the emoji in its default tone; the .eml keeps it. The joiner
+// of a ZWJ sequence and the emoji variation selector are invisible, so a
+// family (👨‍👩‍👧) is drawn as its members.
+func isSkinTone(r rune) bool {
+	return r >= 0x1F3FB && r <= 0x1F3FF
 }
 
 func isCJK(r rune) bool {

@@ -179,7 +179,7 @@ func TestPDFEmoji(t *testing.T) {
 		t.Errorf("no emoji font embedded:\n%s", fonts)
 	}
 	txt := run(t, "pdftotext", f, "-")
-	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Eve 🌟"} {
+	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Gothic 𐌰 letter", "Eve 🌟"} {
 		if !strings.Contains(txt, s) {
 			t.Errorf("text layer lacks %q:\n%s", s, txt)
 		}
@@ -187,10 +187,46 @@ func TestPDFEmoji(t *testing.T) {
 	if strings.ContainsAny(txt, "\ufffd") || strings.ContainsFunc(txt, func(r rune) bool { return r >= puaFirst && r <= puaLast }) {
 		t.Errorf("replacement or private characters in the text layer:\n%s", txt)
 	}
-	if n := strings.Count(txt, string(tofu)); n > 1 { // the Gothic letter has no font here
-		t.Errorf("%d boxes drawn:\n%s", n, txt)
+	if strings.Contains(txt, string(tofu)) {
+		t.Errorf("boxes drawn:\n%s", txt)
 	}
 	if info := run(t, "pdfinfo", f); !strings.Contains(info, "Party tonight 🎉🍕 at 8") {
+		t.Errorf("title:\n%s", info)
+	}
+}
+
+// Characters above U+FFFF that are no emoji, mathematical letters and
+// historic scripts, are drawn with fonts-noto-core's fonts (the Gothic,
+// Linear B and Deseret ones embedded), never as boxes, and are themselves
+// in the text layer and the title. Skin tone modifiers, which a
+// monochrome font draws as swatches, are left out; the emoji stay.
+func TestPDFHistoricScripts(t *testing.T) {
+	for _, r := range []rune{'𐌰', '𐀀', '𐐀', 'ᚠ', '𝐀'} {
+		if !fontFor(systemFonts(), r) {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("no font for %U: fonts-noto-core is required in CI", r)
+			}
+			t.Skipf("no font for %U installed (fonts-noto-core)", r)
+		}
+	}
+	f := renderRaw(t, "historic", readCorpus(t)["historic-scripts.eml"])
+	fonts := run(t, "pdffonts", f)
+	for _, name := range []string{"+NotoSansGothic-Regular", "+NotoSansLinearB-Regular", "+NotoSansDeseret-Regular", "+NotoSansRunic-Regular"} {
+		if !strings.Contains(fonts, name) {
+			t.Errorf("%s not embedded:\n%s", name, fonts)
+		}
+	}
+	txt := run(t, "pdftotext", f, "-")
+	for _, s := range []string{"Gothic: 𐌰𐌱𐌲𐌳 𐍅𐌰𐍄𐍉", "Old Italic: 𐌀𐌁𐌂𐌃", "Linear B: 𐀀𐀁𐀂𐀃", "Math: 𝐀𝐁𝐂 𝔸𝔹ℂ 𝒜𝓑",
+		"Deseret: 𐐀𐐁𐐂", "Runic: ᚠᚢᚦᚨ", "Waves: 👋 👋 👍", "Family: 👨👩👧 heart: ❤ end"} {
+		if !strings.Contains(txt, s) {
+			t.Errorf("text layer lacks %q:\n%s", s, txt)
+		}
+	}
+	if strings.ContainsFunc(txt, func(r rune) bool { return r == tofu || r == 0xFFFD || isSkinTone(r) || r >= puaFirst && r <= puaLast }) {
+		t.Errorf("box, replacement, skin tone or private character in the text layer:\n%s", txt)
+	}
+	if info := run(t, "pdfinfo", f); !strings.Contains(info, "Gothic 𐌰𐌱𐌲 and math 𝐀𝔸") {
 		t.Errorf("title:\n%s", info)
 	}
 }

@@ -37,6 +37,7 @@ var corpus = map[string]corpusCase{
 	"hebrew-1255.eml":           {"Meeting update – הפגישה נדחתה", "הפגישה נדחתה ליום ראשון", 'ש', nil},
 	"arabic.eml":                {"Booking confirmed – تأكيد الحجز", "تم تأكيد حجزك", 'ع', nil},
 	"emoji.eml":                 {"Party tonight 🎉🍕 at 8", "bring snacks", 0, nil},
+	"historic-scripts.eml":      {"Gothic 𐌰𐌱𐌲 and math 𝐀𝔸", "Runic: ᚠᚢᚦᚨ", '𐌰', nil},
 	"malformed-boundary.eml":    {"Broken boundary test", "does not match this body marker", 0, nil},
 	"malformed-missing-end.eml": {"Truncated multipart", "Second part was cut off", 0, nil},
 	"malformed-base64.eml":      {"Broken base64 inside", "This text is readable", 0, []string{"data.bin"}},
