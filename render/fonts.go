@@ -35,6 +35,9 @@ type face struct {
 	// pua maps the characters above U+FFFF that an extra face has to the
 	// codes they are drawn with (fontmap.go); nil for most fonts.
 	pua map[rune]uint16
+	// subset: once fpdf has an extra face, the characters its cmap in
+	// this document has (fontsubset.go); nil before, and for bundled faces.
+	subset map[rune]bool
 }
 
 // The bundled Go fonts (WGL4: Latin, Greek, Cyrillic), each with its
@@ -136,6 +139,8 @@ func postScriptName(sf *sfnt.Font, def string) string {
 // covers reports whether the face has a glyph for r.
 func (f *face) covers(r rune) bool {
 	switch {
+	case f.subset != nil:
+		return f.subset[r]
 	case r >= 0x10000:
 		return f.pua[r] != 0
 	case r < 0, f.pua != nil && r >= puaFirst && r <= puaLast:

@@ -154,14 +154,8 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 			j++
 		}
 		for _, f := range d.extras {
-			all := true
-			for _, c := range cells[i:j] {
-				if !f.covers(c.r) {
-					all = false
-					break
-				}
-			}
-			if all && d.use(f) {
+			// Covered again once fpdf has it: only this message's characters.
+			if coversCells(f, cells[i:j]) && d.use(f) && coversCells(f, cells[i:j]) {
 				for k := i; k < j; k++ {
 					cells[k].face, cells[k].w = f, f.advance(cells[k].r)*st.sizeOf(spans[cells[k].span])/1000*ptToMM
 				}
@@ -170,6 +164,15 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 		}
 		i = j
 	}
+}
+
+func coversCells(f *face, cs []cell) bool {
+	for _, c := range cs {
+		if !f.covers(c.r) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasRTL(cs []cell) bool {

@@ -81,6 +81,8 @@ type pdfDoc struct {
 	opt       Options
 	reg, bold *face
 	extras    []*face // from opt.ExtraFonts, parsed when a rune needs them
+	m         *message
+	runes     map[rune]bool // docRunes(m), gathered when an extra face is first used
 	loaded    bool
 	added     map[*face]bool // registered with fpdf (false: fpdf refused it)
 	y         float64        // current vertical position
@@ -113,7 +115,7 @@ type bar struct {
 func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	reg, bold := bundled()
 	f := fpdf.New("P", "mm", "A4", "")
-	d := &pdfDoc{f: f, opt: opt, reg: reg, bold: bold, added: map[*face]bool{},
+	d := &pdfDoc{f: f, opt: opt, m: m, reg: reg, bold: bold, added: map[*face]bool{},
 		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}, shown: map[*attachment]bool{}, toUnicode: map[*face]map[uint16]string{}}
 	// Fixed dates: the message date, or a constant, never the clock. The
 	// archival pass writes the metadata itself (pdfa.go).
@@ -260,7 +262,18 @@ func (d *pdfDoc) use(f *face) (ok bool) {
 	// glyphs past hhea's numberOfHMetrics, it appends to a slice of them),
 	// so it gets a copy: the shared font stays intact, and the output
 	// deterministic, whatever other renders ran or run at the same time.
-	d.f.AddUTF8FontFromBytes(f.family, f.style, bytes.Clone(f.ttf))
+	// An extra font's copy has a cmap of this message's characters only
+	// (fontsubset.go).
+	ttf := f.ttf
+	if f.has == nil {
+		if d.runes == nil {
+			d.runes = docRunes(d.m)
+		}
+		ttf = f.subsetFont(d.runes)
+	} else {
+		ttf = bytes.Clone(ttf)
+	}
+	d.f.AddUTF8FontFromBytes(f.family, f.style, ttf)
 	return !d.f.Err()
 }
 
@@ -286,7 +299,8 @@ func (d *pdfDoc) faceFor(r rune, sp span) *face {
 		}
 	}
 	for _, f := range d.extras {
-		if f.covers(r) && d.use(f) {
+		// Covered again once fpdf has it: only this message's characters.
+		if f.covers(r) && d.use(f) && f.covers(r) {
 			return f
 		}
 	}
