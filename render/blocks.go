@@ -44,11 +44,28 @@ type block struct {
 	img    *attachment
 	rows   [][]tableCell // bTable
 	border bool          // bTable: the message draws cell borders
+	width  length        // bTable: the width the message asks for
 }
 
 type tableCell struct {
 	blocks []block
-	span   int // columns covered (colspan), at least 1
+	span   int    // columns covered (colspan), at least 1
+	width  length // the width the message asks for
+}
+
+// length is an HTML width: a percentage of the width available, or CSS
+// pixels (96 per inch); zero when not given.
+type length struct {
+	v   float64
+	pct bool
+}
+
+// mm is the length in mm within width mm.
+func (l length) mm(width float64) float64 {
+	if l.pct {
+		return width * min(l.v, 100) / 100
+	}
+	return l.v * 25.4 / 96
 }
 
 // chooseBody resolves multipart/alternative choices. With preferHTML the

@@ -190,7 +190,9 @@
 //
 // HTML tables are laid out as tables (pdftable.go), from the same bTable
 // blocks as the DOCX view: columns sized as a browser's automatic layout
-// does, cells that wrap and hold any blocks, borders where the message
+// does, within the widths the message gives tables and cells (width
+// attributes and CSS widths, in percent or pixels at 96 per inch), cells
+// that wrap and hold any blocks, borders where the message
 // draws them, one-column layout tables unwrapped; a row taller than a page
 // flows over the next pages, cell beside cell. Image attachments are shown
 // after the attachment list, as mail clients do, each under its name and

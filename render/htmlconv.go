@@ -307,7 +307,7 @@ func (c *htmlConv) table(n *html.Node) bool {
 			c.walk(ch)
 		}
 	}
-	t := block{kind: bTable, indent: c.indent, quote: c.quote, space: true, border: bordered(n)}
+	t := block{kind: bTable, indent: c.indent, quote: c.quote, space: true, border: bordered(n), width: htmlWidth(n)}
 	for _, r := range rows {
 		row := make([]tableCell, len(r))
 		for i, td := range r {
@@ -315,7 +315,7 @@ func (c *htmlConv) table(n *html.Node) bool {
 			sub.walk(td)
 			sub.flush(bPara, false)
 			span, _ := strconv.Atoi(attr(td, "colspan"))
-			row[i] = tableCell{blocks: sub.blocks, span: min(max(span, 1), maxTableCols)}
+			row[i] = tableCell{blocks: sub.blocks, span: min(max(span, 1), maxTableCols), width: htmlWidth(td)}
 			t.border = t.border || bordered(td)
 		}
 		t.rows = append(t.rows, row)
@@ -351,6 +351,25 @@ func tableRows(table *html.Node) [][]*html.Node {
 	}
 	walk(table)
 	return rows
+}
+
+// htmlWidth is the width of a table or cell: its CSS width (px or %),
+// else its width attribute (pixels or %); zero when neither is one.
+func htmlWidth(n *html.Node) length {
+	w := attr(n, "width")
+	for _, decl := range strings.Split(strings.ToLower(attr(n, "style")), ";") {
+		if k, v, _ := strings.Cut(decl, ":"); strings.TrimSpace(k) == "width" {
+			w = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "!important"))
+		}
+	}
+	w = strings.TrimSpace(w)
+	l := length{pct: strings.HasSuffix(w, "%")}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSuffix(w, "%"), "px"), 64)
+	if err != nil || v <= 0 || v > 1e5 {
+		return length{}
+	}
+	l.v = v
+	return l
 }
 
 // bordered reports a table or cell that draws borders: a border attribute

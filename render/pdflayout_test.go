@@ -260,3 +260,41 @@ func TestPDFBidi(t *testing.T) {
 		t.Errorf("Hebrew line drawn out of bidi order: 123 %+v, עולם %+v, שלום %+v", n, olam, shalom)
 	}
 }
+
+// Widths the message gives its tables and cells, in percent and in
+// pixels, as attributes and as CSS, are kept: a narrow side column beside
+// a wide story, and fixed-width columns of short words.
+func TestPDFTableWidths(t *testing.T) {
+	long := strings.Repeat("words that wrap in their column ", 12)
+	raw := "From: a@example.com\r\nTo: b@example.org\r\nSubject: widths\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/html; charset=utf-8\r\n\r\n" +
+		`<table width="100%"><tr><td width="25%">Menu ` + long + `</td><td style="width:75%">Story ` + long + `</td></tr></table>` +
+		`<table><tr><td style="width:150px">Left</td><td width="150">Right</td><td>End</td></tr></table>` +
+		`<table style="width:400px"><tr><td>Narrow</td><td>Wide</td></tr></table>`
+	f := renderRaw(t, "widths", []byte(raw))
+	ws := wordBoxes(t, f)
+	// The column is 174 mm (493 pt) wide from 18 mm (51 pt); a cell's
+	// text starts 1.5 mm (4.25 pt) in.
+	const left, col, pad = 51.0, 493.2, 4.25
+	for _, c := range []struct {
+		word string
+		x    float64
+	}{
+		{"Story", left + col/4 + pad},
+		{"Right", left + 150*0.75 + pad}, // 150 px = 112.5 pt
+		{"End", left + 300*0.75 + pad},
+	} {
+		if w := findWord(t, ws, c.word); abs(w.xMin-c.x) > 2 {
+			t.Errorf("%s starts at %.1f pt, want %.1f", c.word, w.xMin, c.x)
+		}
+	}
+	// The 400 px (300 pt) table shares what its words leave over: Wide
+	// starts well right of Narrow's end, the table ends at 300 pt.
+	if narrow, wide := findWord(t, ws, "Narrow"), findWord(t, ws, "Wide"); wide.xMin < narrow.xMax+60 || wide.xMax > left+300 {
+		t.Errorf("the 400 px table is not 400 px wide: Narrow %+v, Wide %+v", narrow, wide)
+	}
+	menu, story := findWord(t, ws, "Menu"), findWord(t, ws, "Story")
+	if abs(menu.yMin-story.yMin) > 1 {
+		t.Errorf("Menu and Story are not side by side: %+v %+v", menu, story)
+	}
+}

@@ -36,10 +36,17 @@ func tableCols(t block) int {
 	return min(cols, maxTableCols)
 }
 
-// columnWidths shares width mm among the columns of t.
+// columnWidths shares width mm among the columns of t. A width the
+// message gives a table is kept (within the page) and one it gives a cell
+// is its column's, both as browsers take them: a column is never narrower
+// than its longest word, and a table wider than its columns want gives the
+// rest to the columns without a width.
 func (d *pdfDoc) columnWidths(t block, width float64) []float64 {
+	if t.width.v > 0 {
+		width = min(width, t.width.mm(width))
+	}
 	cols := tableCols(t)
-	minW, maxW := make([]float64, cols), make([]float64, cols)
+	minW, maxW, asked := make([]float64, cols), make([]float64, cols), make([]float64, cols)
 	for _, r := range t.rows {
 		col := 0
 		for _, c := range r {
@@ -49,8 +56,16 @@ func (d *pdfDoc) columnWidths(t block, width float64) []float64 {
 			if c.span == 1 {
 				lo, hi := d.cellWidths(c.blocks, width)
 				minW[col], maxW[col] = max(minW[col], lo+2*cellPadX), max(maxW[col], hi+2*cellPadX)
+				if c.width.v > 0 {
+					asked[col] = max(asked[col], min(c.width.mm(width), width))
+				}
 			}
 			col += c.span
+		}
+	}
+	for i, a := range asked {
+		if a > 0 {
+			maxW[i] = max(a, minW[i])
 		}
 	}
 	var sumMin, sumMax float64
@@ -83,6 +98,26 @@ func (d *pdfDoc) columnWidths(t block, width float64) []float64 {
 			give := min(maxW[i]-minW[i], extra/float64(cols-k))
 			out[i] = minW[i] + give
 			extra -= give
+		}
+	}
+	if t.width.v > 0 {
+		// A table as wide as asked: the rest to the columns without a
+		// width, or to all in proportion when every one has a width.
+		var sum, free float64
+		for i, w := range out {
+			sum += w
+			if asked[i] == 0 {
+				free += w
+			}
+		}
+		for i := range out {
+			switch {
+			case sum >= width:
+			case free > 0 && asked[i] == 0:
+				out[i] += (width - sum) * out[i] / free
+			case free == 0:
+				out[i] *= width / sum
+			}
 		}
 	}
 	return out
