@@ -209,7 +209,8 @@
 // the subset a mail needs (paragraphs, runs, hyperlinks, numbering, tables,
 // inline pictures) is small and fixed. It shows what the PDF shows, from
 // the same model: the header block (Subject as the Title paragraph,
-// From/To/Cc/Date; the Subject and From also as the document's title and
+// From/To/Cc/Date, each shortened past 1000 bytes with a note, by the
+// PDF's code; the Subject and From also as the document's title and
 // author), the HTML alternative converted by htmlconv.go, or the plain
 // text, with headings as Heading 1–6 styles, bold and italic runs, lists
 // as Word numbering (each numbered list its own instance, starting at its

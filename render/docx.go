@@ -354,7 +354,7 @@ func rtlText(ss []span) bool {
 }
 
 func (d *docxDoc) headerBlock(h header) {
-	subject := h.Subject
+	subject, cutSubject := shortenField(h.Subject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
@@ -363,14 +363,27 @@ func (d *docxDoc) headerBlock(h header) {
 	d.spans(title, rPr{})
 	d.endPara()
 	const tab = 1000 // label column, twips
+	// Fields too long for the page are shortened as in the PDF.
+	shortened := func(label, full string, left int) {
+		d.startPara(pPr{left: left})
+		d.run(shortenedNote(label, full, "the message's .eml file"), rPr{color: "5F6368", size: 16})
+		d.endPara()
+	}
+	if cutSubject {
+		shortened("Subject", h.Subject, 0)
+	}
 	for _, f := range headerFields(h) {
 		if f.label == "Subject" {
 			continue
 		}
+		v, cut := shortenField(f.value)
 		d.startPara(pPr{left: tab, hang: tab})
 		d.run(f.label+"\t", rPr{bold: true, color: "5F6368", size: 18})
-		d.run(f.value, rPr{size: 19})
+		d.run(v, rPr{size: 19})
 		d.endPara()
+		if cut {
+			shortened(f.label, f.value, tab)
+		}
 	}
 	d.startPara(pPr{bottomRule: true, after: 200})
 	d.endPara()

@@ -47,10 +47,6 @@ func (d *pdfDoc) message(m *message) {
 	d.attachmentList(m.atts)
 }
 
-// maxHeaderShow caps each header field on the page (some ten lines): a To
-// of thousands of addresses is no use there, and the .eml keeps it all.
-const maxHeaderShow = 1000
-
 func (d *pdfDoc) headerBlock(h header) {
 	subject, cutSubject := shortenField(h.Subject)
 	if subject == "" {
@@ -81,24 +77,8 @@ func (d *pdfDoc) headerBlock(h header) {
 	d.skip(2.5)
 }
 
-// shortenField cuts a header value longer than maxHeaderShow bytes after
-// the last whole address (or word) that fits, and adds an ellipsis.
-func shortenField(v string) (string, bool) {
-	if len(v) <= maxHeaderShow {
-		return v, false
-	}
-	cut := strings.ToValidUTF8(v[:maxHeaderShow], "")
-	if i := strings.LastIndex(cut, ", "); i > maxHeaderShow/2 {
-		cut = cut[:i+1]
-	} else if i := strings.LastIndexByte(cut, ' '); i > maxHeaderShow/2 {
-		cut = cut[:i]
-	}
-	return cut + " …", true
-}
-
 func (d *pdfDoc) shortenedNote(label, full string, x float64) {
-	d.para([]span{{text: "(" + label + " shortened here: it is " + formatSize(len(full)) +
-		" long; the complete field is in the embedded " + emlName + ")"}},
+	d.para([]span{{text: shortenedNote(label, full, "the embedded "+emlName)}},
 		textStyle{size: 8, lineH: 4.2, color: grayText}, x, 0)
 }
 
