@@ -59,7 +59,6 @@ const (
 	listIndent           = 340 // per list level (6 mm)
 	quoteIndent          = 255 // per quote level (4.5 mm)
 	cellMargin           = 108 // left and right inside a table cell
-	maxDocxText          = 1 << 20
 )
 
 // docxDoc is the state of one document being written.
@@ -115,30 +114,10 @@ func (d *docxDoc) parts(h header) []docxPart {
 }
 
 func (d *docxDoc) message(m *message) {
-	d.headerBlock(m.hdr)
-	for _, n := range chooseBody(m.body, true) {
-		cut := false
-		if len(n.text) > maxDocxText {
-			n.text, cut = strings.ToValidUTF8(n.text[:maxDocxText], ""), true
-		}
-		switch n.kind {
-		case nText, nRaw:
-			d.blocks(textBlocks(n.text))
-		case nHTML:
-			d.blocks(htmlTableBlocks(n.text, m))
-		case nNote:
-			d.note(n.text)
-		case nImage:
-			d.imagePara(n.att, pPr{})
-		case nMessage:
-			d.nested(n.msg)
-		}
-		if cut {
-			d.note("The text above is cut short here; the complete message is in the .eml file.")
-		}
-	}
-	d.attachmentList(m.atts)
+	showMessage(d, m, "in the .eml file")
 }
+
+func (d *docxDoc) inlineImage(a *attachment) { d.imagePara(a, pPr{}) }
 
 // pPr are the paragraph properties docx.go uses.
 type pPr struct {

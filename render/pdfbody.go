@@ -17,35 +17,11 @@ import (
 
 // This file lays out the parts of a message on the PDF pages.
 
-// maxPDFText caps the body text laid out per part: beyond some hundreds of
-// pages a PDF is no longer read, and the full text stays in the .eml.
-const maxPDFText = 1 << 20
-
 func (d *pdfDoc) message(m *message) {
-	d.headerBlock(m.hdr)
-	for _, n := range chooseBody(m.body, true) {
-		cut := false
-		if len(n.text) > maxPDFText {
-			n.text, cut = strings.ToValidUTF8(n.text[:maxPDFText], ""), true
-		}
-		switch n.kind {
-		case nText, nRaw:
-			d.blocks(textBlocks(n.text))
-		case nHTML:
-			d.blocks(htmlTableBlocks(n.text, m))
-		case nNote:
-			d.note(n.text)
-		case nImage:
-			d.image(n.att, d.left)
-		case nMessage:
-			d.nested(n.msg)
-		}
-		if cut {
-			d.note("The text above is cut short here; the complete message is embedded as " + emlName + ".")
-		}
-	}
-	d.attachmentList(m.atts)
+	showMessage(d, m, "embedded as "+emlName)
 }
+
+func (d *pdfDoc) inlineImage(a *attachment) { d.image(a, d.left) }
 
 func (d *pdfDoc) headerBlock(h header) {
 	subject, cutSubject := shortenField(h.Subject)
