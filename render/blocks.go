@@ -49,8 +49,9 @@ type block struct {
 
 type tableCell struct {
 	blocks []block
-	span   int    // columns covered (colspan), at least 1
-	width  length // the width the message asks for
+	span   int     // columns covered (colspan), at least 1
+	width  length  // the width the message asks for
+	bg     *[3]int // background colour (the cell's, else its row's or table's), or nil
 }
 
 // length is an HTML width: a percentage of the width available, or CSS

@@ -191,10 +191,16 @@
 // HTML tables are laid out as tables (pdftable.go), from the same bTable
 // blocks as the DOCX view: columns sized as a browser's automatic layout
 // does, within the widths the message gives tables and cells (width
-// attributes and CSS widths, in percent or pixels at 96 per inch), cells
-// that wrap and hold any blocks, borders where the message
-// draws them, one-column layout tables unwrapped; a row taller than a page
-// flows over the next pages, cell beside cell. Image attachments are shown
+// attributes and CSS widths, in percent or pixels at 96 per inch), cell
+// backgrounds (bgcolor, background-color, background; of the cell, its
+// row or its table; hex, rgb() or a CSS name), cells that wrap and hold any blocks, borders where the message
+// draws them, one-column layout tables unwrapped (with their
+// backgrounds); a row taller than a page
+// flows over the next pages, cell beside cell. A page cannot be painted
+// under what it already shows, so a background is laid strip by strip
+// under each line as the cell is laid out, then below the cell's content
+// to the row's end; text on a dark background is drawn white, since the
+// message's text colours are not kept. Image attachments are shown
 // after the attachment list, as mail clients do, each under its name and
 // scaled to the page, unless the body showed them; HTML refers to images
 // by cid: or by Content-Location (RFC 2557), resolved alike in every view.

@@ -166,6 +166,12 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 	}
 }
 
+// dark reports a colour of low luminance (ITU-R BT.601 weights), on
+// which black text is hard to read.
+func dark(c [3]int) bool {
+	return 299*c[0]+587*c[1]+114*c[2] < 128*1000
+}
+
 func coversCells(f *face, cs []cell) bool {
 	for _, c := range cs {
 		if !f.covers(c.r) {
@@ -280,6 +286,7 @@ func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
 	for li, l := range ls {
 		d.need(st.lineH)
 		if len(l) == 0 {
+			d.drawBars(st.lineH)
 			d.y += st.lineH
 			continue
 		}
@@ -353,6 +360,11 @@ func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
 	c := st.color
 	if sp.href != "" {
 		c = linkColor
+	}
+	if n := len(d.fills); n > 0 && dark(d.fills[n-1].color) {
+		// Text on a dark cell background: the message's own text colour
+		// is not kept, and a mail with a dark cell writes light on it.
+		c = [3]int{255, 255, 255}
 	}
 	if c != d.curColor {
 		// Text and fill colour alike: fpdf then sets the colour once

@@ -88,7 +88,8 @@ type pdfDoc struct {
 	y         float64        // current vertical position
 	left      float64        // left edge of the current column
 	right     float64
-	bars      []bar // vertical bars drawn beside each line (quotes, notes, nested messages)
+	bars      []bar  // vertical bars drawn beside each line (quotes, notes, nested messages)
+	fills     []fill // table cell backgrounds around the current position, innermost last
 	// The font and colour last set, to not repeat them in the page content.
 	curFace  *face
 	curSize  float64
@@ -110,6 +111,12 @@ type pdfDoc struct {
 type bar struct {
 	x     float64
 	color [3]int
+}
+
+// fill is the background of a table cell from x0 to x1 mm.
+type fill struct {
+	x0, x1 float64
+	color  [3]int
 }
 
 func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
@@ -334,7 +341,14 @@ func (d *pdfDoc) skip(h float64) {
 	d.y += h
 }
 
+// drawBars draws what is beside and behind the next h mm, before the
+// content there: the bars, and the innermost cell background as a strip
+// (a page cannot be painted under what it already shows).
 func (d *pdfDoc) drawBars(h float64) {
+	if n := len(d.fills); n > 0 {
+		f := d.fills[n-1]
+		d.fillRect(f.color, f.x0, d.y, f.x1, d.y+h)
+	}
 	for _, b := range d.bars {
 		d.f.SetDrawColor(b.color[0], b.color[1], b.color[2])
 		d.f.SetLineWidth(0.6)

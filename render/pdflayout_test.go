@@ -2,6 +2,8 @@ package render
 
 import (
 	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -296,5 +298,74 @@ func TestPDFTableWidths(t *testing.T) {
 	menu, story := findWord(t, ws, "Menu"), findWord(t, ws, "Story")
 	if abs(menu.yMin-story.yMin) > 1 {
 		t.Errorf("Menu and Story are not side by side: %+v %+v", menu, story)
+	}
+}
+
+// Cell backgrounds (bgcolor, background-color, background; hex, rgb()
+// and names; of cells, rows and table) are painted behind the whole cell,
+// below a shorter cell's text too, with the text on top; text on a dark
+// background is drawn light; cells without one stay white. Percent widths
+// hold (35% beside 65%).
+func TestPDFCellBackgrounds(t *testing.T) {
+	f := renderRaw(t, "colours", readCorpus(t)["newsletter-colours.eml"])
+	ws := wordBoxes(t, f)
+	out := filepath.Join(t.TempDir(), "page")
+	run(t, "pdftoppm", "-r", "72", "-png", "-f", "1", "-l", "1", "-singlefile", f, out) // 1 pixel a point
+	r, err := os.Open(out + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := png.Decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(x, y float64) [3]int {
+		c := color.RGBAModel.Convert(img.At(int(x), int(y))).(color.RGBA)
+		return [3]int{int(c.R), int(c.G), int(c.B)}
+	}
+	near := func(a, b [3]int) bool {
+		return abs(float64(a[0]-b[0])) < 12 && abs(float64(a[1]-b[1])) < 12 && abs(float64(a[2]-b[2])) < 12
+	}
+	heads := []wordBox{}
+	for _, w := range ws {
+		if w.text == "Harbour" {
+			heads = append(heads, w)
+		}
+	}
+	opening, saturday, fresh, mackerel := findWord(t, ws, "Opening"), findWord(t, ws, "Saturday"), findWord(t, ws, "Fresh"), findWord(t, ws, "Mackerel")
+	price, stall, signed := findWord(t, ws, "9.50"), findWord(t, ws, "Stall"), findWord(t, ws, "signed")
+	mid := func(w wordBox) float64 { return (w.yMin + w.yMax) / 2 }
+	for _, c := range []struct {
+		what string
+		x, y float64
+		want [3]int
+	}{
+		{"the title cell (background-color)", heads[len(heads)-1].xMin - 2, mid(heads[len(heads)-1]), [3]int{0x1a, 0x4d, 0x80}},
+		{"the side cell (background)", opening.xMin - 2, mid(opening), [3]int{0xff, 0xf3, 0xcd}},
+		{"the side cell below its text", saturday.xMin + 5, mid(mackerel), [3]int{0xff, 0xf3, 0xcd}},
+		{"the story cell (none)", fresh.xMin - 2, mid(fresh), [3]int{255, 255, 255}},
+		{"the price cell (bgcolor name)", price.xMin - 2, mid(price), [3]int{255, 182, 193}},
+		{"the head row (rgb())", stall.xMin - 2, mid(stall), [3]int{220, 237, 200}},
+		{"the footer (bgcolor)", signed.xMin - 3, mid(signed), [3]int{0x33, 0x33, 0x33}},
+	} {
+		if got := at(c.x, c.y); !near(got, c.want) {
+			t.Errorf("%s at (%.0f, %.0f): colour %v, want %v", c.what, c.x, c.y, got, c.want)
+		}
+	}
+	// The footer's words are drawn light on the dark background.
+	light := 0
+	for x := signed.xMin; x < signed.xMax; x++ {
+		for y := signed.yMin; y < signed.yMax; y++ {
+			if c := at(x, y); c[0] > 200 {
+				light++
+			}
+		}
+	}
+	if light < 10 {
+		t.Errorf("the footer's text is not light on its dark background (%d light pixels)", light)
+	}
+	if want := 51 + 0.35*493.2 + 4.25; abs(fresh.xMin-want) > 2 {
+		t.Errorf("the 65%% column starts at %.1f pt, want %.1f", fresh.xMin, want)
 	}
 }

@@ -57,6 +57,7 @@ var corpus = map[string]corpusCase{
 	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
 	"plain-table.eml":           {"April numbers in a plain text table", "here are the numbers for April", 0, nil},
 	"newsletter-columns.eml":    {"Neighbourhood Letter, April", "community garden opens its gates", 0, nil},
+	"newsletter-colours.eml":    {"Harbour Market weekly", "smoked mackerel from the Jensen boat", 0, nil},
 	"bidi-mixed.eml":            {"Mixed directions: פגישה", "הפגישה נדחתה ליום ראשון", 'ש', nil},
 	"image-attachments.eml":     {"Pictures from the excursion", "three pictures from the excursion", 0, []string{"red.png", "lake.jpg", "green.gif"}},
 }
