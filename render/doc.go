@@ -170,7 +170,9 @@
 // above U+FFFF fonts-noto-core's small per-script fonts, else
 // fonts-ancient-scripts' larger ones), one per script group. A word
 // that needs extra fonts is drawn in one of them when one has all its
-// letters, so scripts do not mix glyph styles. fpdf addresses glyphs by
+// letters, so scripts do not mix glyph styles; a character above U+FFFF
+// comes from the extra font with the most such characters, so emoji are
+// all Symbola's, not partly DejaVu's few emoticons. fpdf addresses glyphs by
 // 16-bit codes equal to the characters, so a font with glyphs above U+FFFF
 // (emoji) is given to it with a cmap of its own that maps codes of the
 // Private Use Area to them (fontmap.go, once per font), and the archival

@@ -149,9 +149,14 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 			i++
 			continue
 		}
-		j := i
+		j, same := i, true
 		for j < len(cells) && cells[j].face != nil && cells[j].face.has == nil {
+			same = same && cells[j].face == cells[i].face
 			j++
+		}
+		if same {
+			i = j
+			continue // one font already
 		}
 		for _, f := range d.extras {
 			// Covered again once fpdf has it: only this message's characters.

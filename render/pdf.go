@@ -285,8 +285,9 @@ func (d *pdfDoc) use(f *face) (ok bool) {
 }
 
 // faceFor picks the face that draws r in style sp: the bundled face of
-// that style, else Go Regular, else the first extra font that has it; nil
-// when none does.
+// that style, else Go Regular, else the first extra font that has it (for
+// a character above U+FFFF the one with most such characters); nil when
+// none does.
 func (d *pdfDoc) faceFor(r rune, sp span) *face {
 	if f := variant(sp.bold, sp.italic, sp.mono); f.covers(r) {
 		return f
@@ -303,6 +304,19 @@ func (d *pdfDoc) faceFor(r rune, sp span) *face {
 			if f := newExtraFace("x"+strconv.Itoa(i), b); f != nil {
 				d.extras = append(d.extras, f)
 			}
+		}
+	}
+	if r >= 0x10000 {
+		// Above U+FFFF the font with the most such characters: emoji come
+		// from the emoji font, not from one with a few emoticons (DejaVu).
+		var best *face
+		for _, f := range d.extras {
+			if f.covers(r) && (best == nil || len(f.pua) > len(best.pua)) {
+				best = f
+			}
+		}
+		if best != nil && d.use(best) && best.covers(r) {
+			return best
 		}
 	}
 	for _, f := range d.extras {

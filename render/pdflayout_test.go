@@ -180,6 +180,10 @@ func TestPDFEmoji(t *testing.T) {
 	if !strings.Contains(fonts, "+Symbola") && !strings.Contains(fonts, "+NotoSansSymbols2") {
 		t.Errorf("no emoji font embedded:\n%s", fonts)
 	}
+	// Every emoji from Symbola, none from DejaVu's few emoticons (😄).
+	if strings.Contains(fonts, "+Symbola") && strings.Contains(fonts, "DejaVu") {
+		t.Errorf("emoji drawn from two fonts:\n%s", fonts)
+	}
 	txt := run(t, "pdftotext", f, "-")
 	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Gothic 𐌰 letter", "Eve 🌟"} {
 		if !strings.Contains(txt, s) {
