@@ -44,11 +44,76 @@ type block struct {
 	img    *attachment
 	rows   [][]tableCell // bTable
 	border bool          // bTable: the message draws cell borders
+	width  length        // bTable: the width the message asks for
 }
 
 type tableCell struct {
 	blocks []block
-	span   int // columns covered (colspan), at least 1
+	span   int     // columns covered (colspan), at least 1
+	width  length  // the width the message asks for
+	bg     *[3]int // background colour (the cell's, else its row's or table's), or nil
+}
+
+// length is an HTML width: a percentage of the width available, or CSS
+// pixels (96 per inch); zero when not given.
+type length struct {
+	v   float64
+	pct bool
+}
+
+// mm is the length in mm within width mm.
+func (l length) mm(width float64) float64 {
+	if l.pct {
+		return width * min(l.v, 100) / 100
+	}
+	return l.v * 25.4 / 96
+}
+
+// messageView is a document view, the PDF or the DOCX, which shows a
+// message as one sequence: the header block, the chosen body parts (HTML
+// converted to blocks, plain text, notes, inline images, attached
+// messages), then the attachment list. showMessage walks it for both.
+type messageView interface {
+	headerBlock(header)
+	blocks([]block)
+	note(string)
+	inlineImage(*attachment)
+	nested(*message)
+	attachmentList([]*attachment)
+}
+
+// maxBodyText caps the body text laid out per part: beyond some hundreds
+// of pages a document is no longer read, and the full text stays in the
+// .eml.
+const maxBodyText = 1 << 20
+
+// showMessage shows m in v; a part cut at maxBodyText is followed by a
+// note that the complete message is where (for instance "in the .eml
+// file").
+func showMessage(v messageView, m *message, where string) {
+	v.headerBlock(m.hdr)
+	for _, n := range chooseBody(m.body, true) {
+		cut := false
+		if len(n.text) > maxBodyText {
+			n.text, cut = strings.ToValidUTF8(n.text[:maxBodyText], ""), true
+		}
+		switch n.kind {
+		case nText, nRaw:
+			v.blocks(textBlocks(n.text))
+		case nHTML:
+			v.blocks(htmlTableBlocks(n.text, m))
+		case nNote:
+			v.note(n.text)
+		case nImage:
+			v.inlineImage(n.att)
+		case nMessage:
+			v.nested(n.msg)
+		}
+		if cut {
+			v.note("The text above is cut short here; the complete message is " + where + ".")
+		}
+	}
+	v.attachmentList(m.atts)
 }
 
 // chooseBody resolves multipart/alternative choices. With preferHTML the

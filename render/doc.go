@@ -165,15 +165,23 @@
 // fpdf cannot read them). SystemFonts finds such fonts in Debian's usual
 // places (fonts-droid-fallback for CJK, fonts-nanum for the Hangul Droid
 // lacks, DejaVu Sans or Noto for Hebrew and Arabic, fonts-symbola's
-// Symbola, else fonts-noto-core's Noto Sans Symbols 2, for emoji). A word
+// Symbola, else fonts-noto-core's Noto Sans Symbols 2, for emoji, Symbola
+// or Noto Sans Math for mathematical letters, and for historic scripts
+// above U+FFFF fonts-noto-core's small per-script fonts, else
+// fonts-ancient-scripts' larger ones), one per script group. A word
 // that needs extra fonts is drawn in one of them when one has all its
-// letters, so scripts do not mix glyph styles. fpdf addresses glyphs by
+// letters, so scripts do not mix glyph styles; a character above U+FFFF
+// comes from the extra font with the most such characters, so emoji are
+// all Symbola's, not partly DejaVu's few emoticons. fpdf addresses glyphs by
 // 16-bit codes equal to the characters, so a font with glyphs above U+FFFF
 // (emoji) is given to it with a cmap of its own that maps codes of the
 // Private Use Area to them (fontmap.go, once per font), and the archival
 // pass writes a ToUnicode CMap mapping each such code back to its
 // character: the page shows the emoji (in black and white: fpdf embeds no
-// colour fonts), the text layer holds it. A rune no font has is drawn as
+// colour fonts), the text layer holds it. Skin tone modifiers are left
+// out (a monochrome font draws them as swatches beside the emoji), as are
+// the joiners of ZWJ sequences, whose members are drawn side by side. A
+// rune no font has is drawn as
 // a visible box (U+25A1); the original text stays in the embedded .eml. The PDF bytes depend on the fonts passed in, so a cache keyed by
 // Version alone keeps what the first render produced.
 // Lines with Hebrew or Arabic are put in drawing order by the Unicode bidi
@@ -184,9 +192,17 @@
 //
 // HTML tables are laid out as tables (pdftable.go), from the same bTable
 // blocks as the DOCX view: columns sized as a browser's automatic layout
-// does, cells that wrap and hold any blocks, borders where the message
-// draws them, one-column layout tables unwrapped; a row taller than a page
-// flows over the next pages, cell beside cell. Image attachments are shown
+// does, within the widths the message gives tables and cells (width
+// attributes and CSS widths, in percent or pixels at 96 per inch), cell
+// backgrounds (bgcolor, background-color, background; of the cell, its
+// row or its table; hex, rgb() or a CSS name), cells that wrap and hold any blocks, borders where the message
+// draws them, one-column layout tables unwrapped (with their
+// backgrounds); a row taller than a page
+// flows over the next pages, cell beside cell. A page cannot be painted
+// under what it already shows, so a background is laid strip by strip
+// under each line as the cell is laid out, then below the cell's content
+// to the row's end; text on a dark background is drawn white, since the
+// message's text colours are not kept. Image attachments are shown
 // after the attachment list, as mail clients do, each under its name and
 // scaled to the page, unless the body showed them; HTML refers to images
 // by cid: or by Content-Location (RFC 2557), resolved alike in every view.
@@ -201,7 +217,8 @@
 // the subset a mail needs (paragraphs, runs, hyperlinks, numbering, tables,
 // inline pictures) is small and fixed. It shows what the PDF shows, from
 // the same model: the header block (Subject as the Title paragraph,
-// From/To/Cc/Date; the Subject and From also as the document's title and
+// From/To/Cc/Date, each shortened past 1000 bytes with a note, by the
+// PDF's code; the Subject and From also as the document's title and
 // author), the HTML alternative converted by htmlconv.go, or the plain
 // text, with headings as Heading 1–6 styles, bold and italic runs, lists
 // as Word numbering (each numbered list its own instance, starting at its
@@ -275,7 +292,11 @@
 //
 // Performance: the bundled fonts' coverage and widths are computed once per
 // process; fpdf itself re-parses and subsets each TrueType font it embeds
-// per document (about 1 ms per Go font) and compresses each page with a
+// per document (about 1 ms per Go font, more the larger a font's character
+// map: an extra font is therefore given to it with a character map of only
+// the message's own characters, fontsubset.go: with emoji drawn from one
+// font, an emoji message's PDF takes about as long as an ordinary one,
+// where it took nearly twice as long) and compresses each page with a
 // fresh zlib writer, which together dominate a PDF's time: an ordinary
 // message takes about 5 ms for the PDF, about 3 ms for the DOCX (most of
 // it parsing the message), about 2 ms for the MSG (parsing, and
@@ -286,7 +307,7 @@ package render
 
 // Version changes whenever any renderer's output bytes change; the cache
 // keys rendered files by it.
-const Version = 4
+const Version = 5
 
 // Options tune the PDF renderer.
 type Options struct {

@@ -59,7 +59,6 @@ const (
 	listIndent           = 340 // per list level (6 mm)
 	quoteIndent          = 255 // per quote level (4.5 mm)
 	cellMargin           = 108 // left and right inside a table cell
-	maxDocxText          = 1 << 20
 )
 
 // docxDoc is the state of one document being written.
@@ -115,30 +114,10 @@ func (d *docxDoc) parts(h header) []docxPart {
 }
 
 func (d *docxDoc) message(m *message) {
-	d.headerBlock(m.hdr)
-	for _, n := range chooseBody(m.body, true) {
-		cut := false
-		if len(n.text) > maxDocxText {
-			n.text, cut = strings.ToValidUTF8(n.text[:maxDocxText], ""), true
-		}
-		switch n.kind {
-		case nText, nRaw:
-			d.blocks(textBlocks(n.text))
-		case nHTML:
-			d.blocks(htmlTableBlocks(n.text, m))
-		case nNote:
-			d.note(n.text)
-		case nImage:
-			d.imagePara(n.att, pPr{})
-		case nMessage:
-			d.nested(n.msg)
-		}
-		if cut {
-			d.note("The text above is cut short here; the complete message is in the .eml file.")
-		}
-	}
-	d.attachmentList(m.atts)
+	showMessage(d, m, "in the .eml file")
 }
+
+func (d *docxDoc) inlineImage(a *attachment) { d.imagePara(a, pPr{}) }
 
 // pPr are the paragraph properties docx.go uses.
 type pPr struct {
@@ -354,7 +333,7 @@ func rtlText(ss []span) bool {
 }
 
 func (d *docxDoc) headerBlock(h header) {
-	subject := h.Subject
+	subject, cutSubject := shortenField(h.Subject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
@@ -363,14 +342,27 @@ func (d *docxDoc) headerBlock(h header) {
 	d.spans(title, rPr{})
 	d.endPara()
 	const tab = 1000 // label column, twips
+	// Fields too long for the page are shortened as in the PDF.
+	shortened := func(label, full string, left int) {
+		d.startPara(pPr{left: left})
+		d.run(shortenedNote(label, full, "the message's .eml file"), rPr{color: "5F6368", size: 16})
+		d.endPara()
+	}
+	if cutSubject {
+		shortened("Subject", h.Subject, 0)
+	}
 	for _, f := range headerFields(h) {
 		if f.label == "Subject" {
 			continue
 		}
+		v, cut := shortenField(f.value)
 		d.startPara(pPr{left: tab, hang: tab})
 		d.run(f.label+"\t", rPr{bold: true, color: "5F6368", size: 18})
-		d.run(f.value, rPr{size: 19})
+		d.run(v, rPr{size: 19})
 		d.endPara()
+		if cut {
+			shortened(f.label, f.value, tab)
+		}
 	}
 	d.startPara(pPr{bottomRule: true, after: 200})
 	d.endPara()

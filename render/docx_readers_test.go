@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -25,6 +26,7 @@ func TestDOCXReaders(t *testing.T) {
 	}
 	msgs := readCorpus(t)
 	msgs["rich.eml"] = richMessage()
+	msgs["long-to.eml"] = longToMessage()
 	dir := t.TempDir()
 	var files []string
 	for name, raw := range msgs {
@@ -65,6 +67,9 @@ func TestDOCXReaders(t *testing.T) {
 			if c, ok := corpus[name]; ok {
 				words = append([]string{c.subject, c.snippet}, c.atts...)
 			}
+			if name == "long-to.eml" {
+				words = []string{"Person 0000 <p0000@example.org>", "The party is on Friday."}
+			}
 			loRaw := run(t, "pdftotext", "-enc", "UTF-8", pdf, "-")
 			pdRaw := run(t, "pandoc", "-s", "-t", "plain", "--wrap=none", docx)
 			lo, pd := norm1(loRaw), norm1(pdRaw)
@@ -79,6 +84,19 @@ func TestDOCXReaders(t *testing.T) {
 				}
 				if !strings.Contains(pd, norm1(w)) {
 					t.Errorf("pandoc's text lacks %q:\n%s", norm1(w), pd)
+				}
+			}
+			if name == "long-to.eml" {
+				// The 135 KB To is shortened with a note, as in the PDF:
+				// one page, not dozens.
+				note := regexp.MustCompile(`<p0029@example.org>, \.\.\. \(To shortened here: it is 14\d\.\d KB long; the complete field is in the message's \.eml file\)`)
+				for reader, text := range map[string]string{"LibreOffice": lo, "pandoc": pd} {
+					if !note.MatchString(text) || strings.Contains(text, "p4499@example.org") {
+						t.Errorf("%s: the To is not shortened with its note:\n%.1500s", reader, text)
+					}
+				}
+				if info := run(t, "pdfinfo", pdf); !regexp.MustCompile(`Pages:\s+1\n`).MatchString(info) {
+					t.Errorf("LibreOffice's PDF is not one page:\n%s", info)
 				}
 			}
 			if name == "emoji.eml" {

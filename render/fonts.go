@@ -35,6 +35,9 @@ type face struct {
 	// pua maps the characters above U+FFFF that an extra face has to the
 	// codes they are drawn with (fontmap.go); nil for most fonts.
 	pua map[rune]uint16
+	// subset: once fpdf has an extra face, the characters its cmap in
+	// this document has (fontsubset.go); nil before, and for bundled faces.
+	subset map[rune]bool
 }
 
 // The bundled Go fonts (WGL4: Latin, Greek, Cyrillic), each with its
@@ -136,6 +139,8 @@ func postScriptName(sf *sfnt.Font, def string) string {
 // covers reports whether the face has a glyph for r.
 func (f *face) covers(r rune) bool {
 	switch {
+	case f.subset != nil:
+		return f.subset[r]
 	case r >= 0x10000:
 		return f.pua[r] != 0
 	case r < 0, f.pua != nil && r >= puaFirst && r <= puaLast:
@@ -223,40 +228,70 @@ func fpdfCanUse(b []byte) bool {
 	return false
 }
 
-// systemFontPaths are Debian locations of TrueType (not CFF, not .ttc)
-// fonts for scripts Go's fonts lack, best first.
-var systemFontPaths = []string{
-	"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", // fonts-droid-fallback: CJK
-	"/usr/share/fonts/truetype/droid/DroidSansFallback.ttf",
-	"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", // fonts-ipafont-gothic: Japanese
-	"/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-	"/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf",
-	"/usr/share/fonts/truetype/nanum/NanumGothic.ttf", // fonts-nanum: Korean (Droid lacks most Hangul)
-	"/usr/share/fonts/truetype/unfonts-core/UnDotum.ttf",
-	"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", // Chinese
-	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",        // fonts-dejavu-core: Hebrew, Arabic
-	"/usr/share/fonts/truetype/noto/NotoSansHebrew-Regular.ttf",
-	"/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
-	"/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
-	"/usr/share/fonts/truetype/freefont/FreeSans.ttf",
-	// Monochrome emoji and symbols, also above U+FFFF (fontmap.go).
-	"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",  // fonts-symbola
-	"/usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf", // fonts-noto-core
+// systemFontFiles are Debian locations of TrueType (not CFF, not .ttc) fonts
+// for scripts Go's fonts lack, best first, each with the characters that
+// show which script group it serves. fonts-noto-core's small per-script
+// fonts come before fonts-ancient-scripts' large ones that cover several
+// historic scripts each: fpdf's time per font grows with its size.
+var systemFontFiles = []struct{ path, sample string }{
+	{"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", "漢か"}, // fonts-droid-fallback: CJK
+	{"/usr/share/fonts/truetype/droid/DroidSansFallback.ttf", "漢か"},
+	{"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "漢か"}, // fonts-ipafont-gothic: Japanese
+	{"/usr/share/fonts/truetype/fonts-japanese-gothic.ttf", "漢か"},
+	{"/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf", "漢か"},
+	{"/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "회한"}, // fonts-nanum: Korean (Droid lacks most Hangul)
+	{"/usr/share/fonts/truetype/unfonts-core/UnDotum.ttf", "회한"},
+	{"/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", "漢"}, // Chinese
+	{"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "שع"},       // fonts-dejavu-core: Hebrew, Arabic
+	{"/usr/share/fonts/truetype/noto/NotoSansHebrew-Regular.ttf", "ש"},
+	{"/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf", "ع"},
+	{"/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf", "ع"},
+	{"/usr/share/fonts/truetype/freefont/FreeSans.ttf", "שع"},
+	// Monochrome emoji and symbols, also above U+FFFF (fontmap.go), and
+	// the mathematical alphanumerics (𝐀, 𝔸).
+	{"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf", "😀🎉𝐀𝔸"}, // fonts-symbola
+	{"/usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf", "😀🎉"},  // fonts-noto-core
+	{"/usr/share/fonts/truetype/noto/NotoSansMath-Regular.ttf", "𝐀𝔸"},
+	// Historic and other scripts above U+FFFF, and Runic.
+	{"/usr/share/fonts/truetype/noto/NotoSansGothic-Regular.ttf", "𐌰"}, // fonts-noto-core
+	{"/usr/share/fonts/truetype/noto/NotoSansOldItalic-Regular.ttf", "𐌀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansLinearB-Regular.ttf", "𐀀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansCypriot-Regular.ttf", "𐠀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansUgaritic-Regular.ttf", "𐎀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansPhoenician-Regular.ttf", "𐤀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansOldPersian-Regular.ttf", "𐎠"},
+	{"/usr/share/fonts/truetype/noto/NotoSansDeseret-Regular.ttf", "𐐀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansShavian-Regular.ttf", "𐑐"},
+	{"/usr/share/fonts/truetype/noto/NotoSansOsmanya-Regular.ttf", "𐒀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansRunic-Regular.ttf", "ᚠ"},
+	{"/usr/share/fonts/truetype/noto/NotoSansCuneiform-Regular.ttf", "𒀀"},
+	{"/usr/share/fonts/truetype/noto/NotoSansEgyptianHieroglyphs-Regular.ttf", "𓀀"},
+	{"/usr/share/fonts/truetype/ancient-scripts/Analecta_hint.ttf", "𐌰𐐀"},  // fonts-ancient-scripts: Gothic, Deseret
+	{"/usr/share/fonts/truetype/ancient-scripts/Aegean_hint.ttf", "𐀀𐠀𐎀𐤀𐌀"}, // Linear B, Cypriot, Ugaritic, Phoenician, Old Italic
+	{"/usr/share/fonts/truetype/ancient-scripts/Akkadian_hint.ttf", "𒀀"},
+	{"/usr/share/fonts/truetype/ancient-scripts/Gardiner_hint.ttf", "𓀀"},
 }
 
 // SystemFonts returns TrueType fonts found in the usual Debian locations
-// for the scripts the bundled font lacks (CJK, Arabic, Hebrew) and for
-// emoji (fonts-symbola, else fonts-noto-core's Noto Sans Symbols 2), or nil. It
-// is the only function in render that does I/O; the caller loads the fonts
-// once and passes them in Options.ExtraFonts. A font is returned only if it
-// adds a script group (Han and kana, Hangul, Hebrew, Arabic, emoji) that the
-// fonts before it lack.
+// for the scripts the bundled font lacks (CJK, Arabic, Hebrew), for emoji
+// (fonts-symbola, else fonts-noto-core's Noto Sans Symbols 2), and for
+// mathematical letters and historic scripts above U+FFFF (fonts-noto-core,
+// else fonts-ancient-scripts), or nil. It is the only function in render
+// that does I/O; the caller loads the fonts once and passes them in
+// Options.ExtraFonts. A font is returned only if it has a sample character
+// that the fonts before it lack, so one font per script group is loaded.
 func SystemFonts() [][]byte {
 	var out [][]byte
-	samples := []string{"漢か", "회한", "ש", "ع", "😀🎉"} // Han and kana, Hangul, Hebrew, Arabic, emoji
-	have := make([]bool, len(samples))
-	for _, p := range systemFontPaths {
-		b, err := os.ReadFile(p)
+	have := map[rune]bool{}
+	for _, sf := range systemFontFiles {
+		missing := false
+		for _, r := range sf.sample {
+			missing = missing || !have[r]
+		}
+		if !missing {
+			continue
+		}
+		b, err := os.ReadFile(sf.path)
 		if err != nil {
 			continue
 		}
@@ -265,9 +300,9 @@ func SystemFonts() [][]byte {
 			continue
 		}
 		useful := false
-		for i, s := range samples {
-			if !have[i] && f.coversAll(s) {
-				have[i], useful = true, true
+		for _, r := range sf.sample {
+			if !have[r] && f.covers(r) {
+				have[r], useful = true, true
 			}
 		}
 		if useful {
@@ -275,13 +310,4 @@ func SystemFonts() [][]byte {
 		}
 	}
 	return out
-}
-
-func (f *face) coversAll(s string) bool {
-	for _, r := range s {
-		if !f.covers(r) {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/image/colornames"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -307,15 +308,24 @@ func (c *htmlConv) table(n *html.Node) bool {
 			c.walk(ch)
 		}
 	}
-	t := block{kind: bTable, indent: c.indent, quote: c.quote, space: true, border: bordered(n)}
+	t := block{kind: bTable, indent: c.indent, quote: c.quote, space: true, border: bordered(n), width: htmlWidth(n)}
+	tableBG := background(n)
 	for _, r := range rows {
 		row := make([]tableCell, len(r))
+		rowBG := tableBG
+		if bg := background(r[0].Parent); bg != nil {
+			rowBG = bg
+		}
 		for i, td := range r {
 			sub := &htmlConv{m: c.m, tables: true, depth: c.depth + 1}
 			sub.walk(td)
 			sub.flush(bPara, false)
 			span, _ := strconv.Atoi(attr(td, "colspan"))
-			row[i] = tableCell{blocks: sub.blocks, span: min(max(span, 1), maxTableCols)}
+			bg := background(td)
+			if bg == nil {
+				bg = rowBG
+			}
+			row[i] = tableCell{blocks: sub.blocks, span: min(max(span, 1), maxTableCols), width: htmlWidth(td), bg: bg}
 			t.border = t.border || bordered(td)
 		}
 		t.rows = append(t.rows, row)
@@ -351,6 +361,84 @@ func tableRows(table *html.Node) [][]*html.Node {
 	}
 	walk(table)
 	return rows
+}
+
+// htmlWidth is the width of a table or cell: its CSS width (px or %),
+// else its width attribute (pixels or %); zero when neither is one.
+func htmlWidth(n *html.Node) length {
+	w := attr(n, "width")
+	for _, decl := range strings.Split(strings.ToLower(attr(n, "style")), ";") {
+		if k, v, _ := strings.Cut(decl, ":"); strings.TrimSpace(k) == "width" {
+			w = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "!important"))
+		}
+	}
+	w = strings.TrimSpace(w)
+	l := length{pct: strings.HasSuffix(w, "%")}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSuffix(w, "%"), "px"), 64)
+	if err != nil || v <= 0 || v > 1e5 {
+		return length{}
+	}
+	l.v = v
+	return l
+}
+
+// background is the background colour of a table, row or cell: its CSS
+// background-color or background, else its bgcolor attribute; nil when
+// none is given or it is white (the page's).
+func background(n *html.Node) *[3]int {
+	c := parseColor(attr(n, "bgcolor"))
+	for _, decl := range strings.Split(strings.ToLower(attr(n, "style")), ";") {
+		k, v, _ := strings.Cut(decl, ":")
+		if k = strings.TrimSpace(k); k != "background-color" && k != "background" {
+			continue
+		}
+		for _, f := range strings.Fields(strings.ReplaceAll(strings.ReplaceAll(v, ", ", ","), "!important", "")) {
+			if col := parseColor(f); col != nil {
+				c = col
+				break
+			}
+		}
+	}
+	if c == nil || *c == [3]int{255, 255, 255} {
+		return nil
+	}
+	return c
+}
+
+// parseColor reads a CSS colour: #rgb, #rrggbb, rgb(r,g,b) or a name; nil
+// for anything else (transparent, url(), gradients).
+func parseColor(s string) *[3]int {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if c, ok := colornames.Map[s]; ok {
+		return &[3]int{int(c.R), int(c.G), int(c.B)}
+	}
+	if args, ok := strings.CutPrefix(s, "rgb("); ok {
+		parts := strings.Split(strings.TrimSuffix(args, ")"), ",")
+		if len(parts) != 3 {
+			return nil
+		}
+		var c [3]int
+		for i, p := range parts {
+			v, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil {
+				return nil
+			}
+			c[i] = min(max(v, 0), 255)
+		}
+		return &c
+	}
+	hex, ok := strings.CutPrefix(s, "#")
+	if !ok {
+		return nil
+	}
+	if len(hex) == 3 {
+		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
+	}
+	v, err := strconv.ParseUint(hex, 16, 32)
+	if len(hex) != 6 || err != nil {
+		return nil
+	}
+	return &[3]int{int(v >> 16), int(v >> 8 & 0xFF), int(v & 0xFF)}
 }
 
 // bordered reports a table or cell that draws borders: a border attribute

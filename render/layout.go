@@ -99,7 +99,7 @@ func (d *pdfDoc) words(spans []span, st textStyle) (ws []word, rtl bool) {
 				continue
 			case r == '\t' || unicode.IsSpace(r):
 				r = ' '
-			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || isSkinTone(r):
 				continue
 			}
 			f := d.faceFor(r, sp)
@@ -149,19 +149,18 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 			i++
 			continue
 		}
-		j := i
+		j, same := i, true
 		for j < len(cells) && cells[j].face != nil && cells[j].face.has == nil {
+			same = same && cells[j].face == cells[i].face
 			j++
 		}
+		if same {
+			i = j
+			continue // one font already
+		}
 		for _, f := range d.extras {
-			all := true
-			for _, c := range cells[i:j] {
-				if !f.covers(c.r) {
-					all = false
-					break
-				}
-			}
-			if all && d.use(f) {
+			// Covered again once fpdf has it: only this message's characters.
+			if coversCells(f, cells[i:j]) && d.use(f) && coversCells(f, cells[i:j]) {
 				for k := i; k < j; k++ {
 					cells[k].face, cells[k].w = f, f.advance(cells[k].r)*st.sizeOf(spans[cells[k].span])/1000*ptToMM
 				}
@@ -170,6 +169,21 @@ func (d *pdfDoc) unifyFaces(cells []cell, spans []span, st textStyle) {
 		}
 		i = j
 	}
+}
+
+// dark reports a colour of low luminance (ITU-R BT.601 weights), on
+// which black text is hard to read.
+func dark(c [3]int) bool {
+	return 299*c[0]+587*c[1]+114*c[2] < 128*1000
+}
+
+func coversCells(f *face, cs []cell) bool {
+	for _, c := range cs {
+		if !f.covers(c.r) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasRTL(cs []cell) bool {
@@ -188,6 +202,16 @@ func hasArabic(rs []rune) bool {
 		}
 	}
 	return false
+}
+
+// isSkinTone reports an emoji skin tone modifier (U+1F3FB–U+1F3FF). A
+// monochrome font cannot tint the emoji before it and draws the modifier
+// as a swatch of its own, which reads as a box, so the PDF leaves it out
+// and shows the emoji in its default tone; the .eml keeps it. The joiner
+// of a ZWJ sequence and the emoji variation selector are invisible, so a
+// family (👨‍👩‍👧) is drawn as its members.
+func isSkinTone(r rune) bool {
+	return r >= 0x1F3FB && r <= 0x1F3FF
 }
 
 func isCJK(r rune) bool {
@@ -267,6 +291,7 @@ func (d *pdfDoc) para(spans []span, st textStyle, x0, first float64) {
 	for li, l := range ls {
 		d.need(st.lineH)
 		if len(l) == 0 {
+			d.drawBars(st.lineH)
 			d.y += st.lineH
 			continue
 		}
@@ -340,6 +365,11 @@ func (d *pdfDoc) text(f *face, st textStyle, sp span, s string, x, w float64) {
 	c := st.color
 	if sp.href != "" {
 		c = linkColor
+	}
+	if n := len(d.fills); n > 0 && dark(d.fills[n-1].color) {
+		// Text on a dark cell background: the message's own text colour
+		// is not kept, and a mail with a dark cell writes light on it.
+		c = [3]int{255, 255, 255}
 	}
 	if c != d.curColor {
 		// Text and fill colour alike: fpdf then sets the colour once

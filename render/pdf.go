@@ -81,12 +81,15 @@ type pdfDoc struct {
 	opt       Options
 	reg, bold *face
 	extras    []*face // from opt.ExtraFonts, parsed when a rune needs them
+	m         *message
+	runes     map[rune]bool // docRunes(m), gathered when an extra face is first used
 	loaded    bool
 	added     map[*face]bool // registered with fpdf (false: fpdf refused it)
 	y         float64        // current vertical position
 	left      float64        // left edge of the current column
 	right     float64
-	bars      []bar // vertical bars drawn beside each line (quotes, notes, nested messages)
+	bars      []bar  // vertical bars drawn beside each line (quotes, notes, nested messages)
+	fills     []fill // table cell backgrounds around the current position, innermost last
 	// The font and colour last set, to not repeat them in the page content.
 	curFace  *face
 	curSize  float64
@@ -110,10 +113,16 @@ type bar struct {
 	color [3]int
 }
 
+// fill is the background of a table cell from x0 to x1 mm.
+type fill struct {
+	x0, x1 float64
+	color  [3]int
+}
+
 func newPDFDoc(m *message, raw []byte, opt Options) *pdfDoc {
 	reg, bold := bundled()
 	f := fpdf.New("P", "mm", "A4", "")
-	d := &pdfDoc{f: f, opt: opt, reg: reg, bold: bold, added: map[*face]bool{},
+	d := &pdfDoc{f: f, opt: opt, m: m, reg: reg, bold: bold, added: map[*face]bool{},
 		left: marginL, right: pageW - marginR, imgs: map[*attachment]pdfImage{}, shown: map[*attachment]bool{}, toUnicode: map[*face]map[uint16]string{}}
 	// Fixed dates: the message date, or a constant, never the clock. The
 	// archival pass writes the metadata itself (pdfa.go).
@@ -260,13 +269,25 @@ func (d *pdfDoc) use(f *face) (ok bool) {
 	// glyphs past hhea's numberOfHMetrics, it appends to a slice of them),
 	// so it gets a copy: the shared font stays intact, and the output
 	// deterministic, whatever other renders ran or run at the same time.
-	d.f.AddUTF8FontFromBytes(f.family, f.style, bytes.Clone(f.ttf))
+	// An extra font's copy has a cmap of this message's characters only
+	// (fontsubset.go).
+	ttf := f.ttf
+	if f.has == nil {
+		if d.runes == nil {
+			d.runes = docRunes(d.m)
+		}
+		ttf = f.subsetFont(d.runes)
+	} else {
+		ttf = bytes.Clone(ttf)
+	}
+	d.f.AddUTF8FontFromBytes(f.family, f.style, ttf)
 	return !d.f.Err()
 }
 
 // faceFor picks the face that draws r in style sp: the bundled face of
-// that style, else Go Regular, else the first extra font that has it; nil
-// when none does.
+// that style, else Go Regular, else the first extra font that has it (for
+// a character above U+FFFF the one with most such characters); nil when
+// none does.
 func (d *pdfDoc) faceFor(r rune, sp span) *face {
 	if f := variant(sp.bold, sp.italic, sp.mono); f.covers(r) {
 		return f
@@ -285,8 +306,22 @@ func (d *pdfDoc) faceFor(r rune, sp span) *face {
 			}
 		}
 	}
+	if r >= 0x10000 {
+		// Above U+FFFF the font with the most such characters: emoji come
+		// from the emoji font, not from one with a few emoticons (DejaVu).
+		var best *face
+		for _, f := range d.extras {
+			if f.covers(r) && (best == nil || len(f.pua) > len(best.pua)) {
+				best = f
+			}
+		}
+		if best != nil && d.use(best) && best.covers(r) {
+			return best
+		}
+	}
 	for _, f := range d.extras {
-		if f.covers(r) && d.use(f) {
+		// Covered again once fpdf has it: only this message's characters.
+		if f.covers(r) && d.use(f) && f.covers(r) {
 			return f
 		}
 	}
@@ -320,7 +355,14 @@ func (d *pdfDoc) skip(h float64) {
 	d.y += h
 }
 
+// drawBars draws what is beside and behind the next h mm, before the
+// content there: the bars, and the innermost cell background as a strip
+// (a page cannot be painted under what it already shows).
 func (d *pdfDoc) drawBars(h float64) {
+	if n := len(d.fills); n > 0 {
+		f := d.fills[n-1]
+		d.fillRect(f.color, f.x0, d.y, f.x1, d.y+h)
+	}
 	for _, b := range d.bars {
 		d.f.SetDrawColor(b.color[0], b.color[1], b.color[2])
 		d.f.SetLineWidth(0.6)

@@ -560,18 +560,22 @@ func toUnicodeCMap(text map[uint16]string) []byte {
 	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
 		"/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n" +
 		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	codes := make([]int, 0, len(text))
+	for c := range text {
+		codes = append(codes, int(c))
+	}
+	sort.Ints(codes)
 	// Ranges of codes that map to themselves, each within one high byte
 	// (ISO 32000-1 9.10.3), around the codes of text.
 	var ranges [][2]int
+	next := 0 // the first of codes not yet passed
 	for hi := 0; hi < 0x10000; hi += 0x100 {
 		start := hi
-		for c := hi; c < hi+0x100; c++ {
-			if _, ok := text[uint16(c)]; ok {
-				if c > start {
-					ranges = append(ranges, [2]int{start, c - 1})
-				}
-				start = c + 1
+		for ; next < len(codes) && codes[next] < hi+0x100; next++ {
+			if c := codes[next]; c > start {
+				ranges = append(ranges, [2]int{start, c - 1})
 			}
+			start = codes[next] + 1
 		}
 		if start < hi+0x100 {
 			ranges = append(ranges, [2]int{start, hi + 0xFF})
@@ -585,11 +589,6 @@ func toUnicodeCMap(text map[uint16]string) []byte {
 		}
 		b.WriteString("endbfrange\n")
 	}
-	codes := make([]int, 0, len(text))
-	for c := range text {
-		codes = append(codes, int(c))
-	}
-	sort.Ints(codes)
 	for i := 0; i < len(codes); i += 100 {
 		chunk := codes[i:min(i+100, len(codes))]
 		fmt.Fprintf(&b, "%d beginbfchar\n", len(chunk))

@@ -17,39 +17,11 @@ import (
 
 // This file lays out the parts of a message on the PDF pages.
 
-// maxPDFText caps the body text laid out per part: beyond some hundreds of
-// pages a PDF is no longer read, and the full text stays in the .eml.
-const maxPDFText = 1 << 20
-
 func (d *pdfDoc) message(m *message) {
-	d.headerBlock(m.hdr)
-	for _, n := range chooseBody(m.body, true) {
-		cut := false
-		if len(n.text) > maxPDFText {
-			n.text, cut = strings.ToValidUTF8(n.text[:maxPDFText], ""), true
-		}
-		switch n.kind {
-		case nText, nRaw:
-			d.blocks(textBlocks(n.text))
-		case nHTML:
-			d.blocks(htmlTableBlocks(n.text, m))
-		case nNote:
-			d.note(n.text)
-		case nImage:
-			d.image(n.att, d.left)
-		case nMessage:
-			d.nested(n.msg)
-		}
-		if cut {
-			d.note("The text above is cut short here; the complete message is embedded as " + emlName + ".")
-		}
-	}
-	d.attachmentList(m.atts)
+	showMessage(d, m, "embedded as "+emlName)
 }
 
-// maxHeaderShow caps each header field on the page (some ten lines): a To
-// of thousands of addresses is no use there, and the .eml keeps it all.
-const maxHeaderShow = 1000
+func (d *pdfDoc) inlineImage(a *attachment) { d.image(a, d.left) }
 
 func (d *pdfDoc) headerBlock(h header) {
 	subject, cutSubject := shortenField(h.Subject)
@@ -81,24 +53,8 @@ func (d *pdfDoc) headerBlock(h header) {
 	d.skip(2.5)
 }
 
-// shortenField cuts a header value longer than maxHeaderShow bytes after
-// the last whole address (or word) that fits, and adds an ellipsis.
-func shortenField(v string) (string, bool) {
-	if len(v) <= maxHeaderShow {
-		return v, false
-	}
-	cut := strings.ToValidUTF8(v[:maxHeaderShow], "")
-	if i := strings.LastIndex(cut, ", "); i > maxHeaderShow/2 {
-		cut = cut[:i+1]
-	} else if i := strings.LastIndexByte(cut, ' '); i > maxHeaderShow/2 {
-		cut = cut[:i]
-	}
-	return cut + " …", true
-}
-
 func (d *pdfDoc) shortenedNote(label, full string, x float64) {
-	d.para([]span{{text: "(" + label + " shortened here: it is " + formatSize(len(full)) +
-		" long; the complete field is in the embedded " + emlName + ")"}},
+	d.para([]span{{text: shortenedNote(label, full, "the embedded "+emlName)}},
 		textStyle{size: 8, lineH: 4.2, color: grayText}, x, 0)
 }
 

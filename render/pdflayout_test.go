@@ -2,6 +2,8 @@ package render
 
 import (
 	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -178,8 +180,12 @@ func TestPDFEmoji(t *testing.T) {
 	if !strings.Contains(fonts, "+Symbola") && !strings.Contains(fonts, "+NotoSansSymbols2") {
 		t.Errorf("no emoji font embedded:\n%s", fonts)
 	}
+	// Every emoji from Symbola, none from DejaVu's few emoticons (😄).
+	if strings.Contains(fonts, "+Symbola") && strings.Contains(fonts, "DejaVu") {
+		t.Errorf("emoji drawn from two fonts:\n%s", fonts)
+	}
 	txt := run(t, "pdftotext", f, "-")
-	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Eve 🌟"} {
+	for _, s := range []string{"Party tonight 🎉🍕 at 8", "Hi all 👋", "snacks 🍕🍺", "mood 😄", "𝔸𝕓𝕔", "Gothic 𐌰 letter", "Eve 🌟"} {
 		if !strings.Contains(txt, s) {
 			t.Errorf("text layer lacks %q:\n%s", s, txt)
 		}
@@ -187,10 +193,46 @@ func TestPDFEmoji(t *testing.T) {
 	if strings.ContainsAny(txt, "\ufffd") || strings.ContainsFunc(txt, func(r rune) bool { return r >= puaFirst && r <= puaLast }) {
 		t.Errorf("replacement or private characters in the text layer:\n%s", txt)
 	}
-	if n := strings.Count(txt, string(tofu)); n > 1 { // the Gothic letter has no font here
-		t.Errorf("%d boxes drawn:\n%s", n, txt)
+	if strings.Contains(txt, string(tofu)) {
+		t.Errorf("boxes drawn:\n%s", txt)
 	}
 	if info := run(t, "pdfinfo", f); !strings.Contains(info, "Party tonight 🎉🍕 at 8") {
+		t.Errorf("title:\n%s", info)
+	}
+}
+
+// Characters above U+FFFF that are no emoji, mathematical letters and
+// historic scripts, are drawn with fonts-noto-core's fonts (the Gothic,
+// Linear B and Deseret ones embedded), never as boxes, and are themselves
+// in the text layer and the title. Skin tone modifiers, which a
+// monochrome font draws as swatches, are left out; the emoji stay.
+func TestPDFHistoricScripts(t *testing.T) {
+	for _, r := range []rune{'𐌰', '𐀀', '𐐀', 'ᚠ', '𝐀'} {
+		if !fontFor(systemFonts(), r) {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("no font for %U: fonts-noto-core is required in CI", r)
+			}
+			t.Skipf("no font for %U installed (fonts-noto-core)", r)
+		}
+	}
+	f := renderRaw(t, "historic", readCorpus(t)["historic-scripts.eml"])
+	fonts := run(t, "pdffonts", f)
+	for _, name := range []string{"+NotoSansGothic-Regular", "+NotoSansLinearB-Regular", "+NotoSansDeseret-Regular", "+NotoSansRunic-Regular"} {
+		if !strings.Contains(fonts, name) {
+			t.Errorf("%s not embedded:\n%s", name, fonts)
+		}
+	}
+	txt := run(t, "pdftotext", f, "-")
+	for _, s := range []string{"Gothic: 𐌰𐌱𐌲𐌳 𐍅𐌰𐍄𐍉", "Old Italic: 𐌀𐌁𐌂𐌃", "Linear B: 𐀀𐀁𐀂𐀃", "Math: 𝐀𝐁𝐂 𝔸𝔹ℂ 𝒜𝓑",
+		"Deseret: 𐐀𐐁𐐂", "Runic: ᚠᚢᚦᚨ", "Waves: 👋 👋 👍", "Family: 👨👩👧 heart: ❤ end"} {
+		if !strings.Contains(txt, s) {
+			t.Errorf("text layer lacks %q:\n%s", s, txt)
+		}
+	}
+	if strings.ContainsFunc(txt, func(r rune) bool { return r == tofu || r == 0xFFFD || isSkinTone(r) || r >= puaFirst && r <= puaLast }) {
+		t.Errorf("box, replacement, skin tone or private character in the text layer:\n%s", txt)
+	}
+	if info := run(t, "pdfinfo", f); !strings.Contains(info, "Gothic 𐌰𐌱𐌲 and math 𝐀𝔸") {
 		t.Errorf("title:\n%s", info)
 	}
 }
@@ -222,5 +264,112 @@ func TestPDFBidi(t *testing.T) {
 	shalom, olam, n := findWord(t, ws, "םולש"), findWord(t, ws, "םלוע"), findWord(t, ws, "123")
 	if !(n.xMax < olam.xMin && olam.xMax < shalom.xMin) {
 		t.Errorf("Hebrew line drawn out of bidi order: 123 %+v, עולם %+v, שלום %+v", n, olam, shalom)
+	}
+}
+
+// Widths the message gives its tables and cells, in percent and in
+// pixels, as attributes and as CSS, are kept: a narrow side column beside
+// a wide story, and fixed-width columns of short words.
+func TestPDFTableWidths(t *testing.T) {
+	long := strings.Repeat("words that wrap in their column ", 12)
+	raw := "From: a@example.com\r\nTo: b@example.org\r\nSubject: widths\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/html; charset=utf-8\r\n\r\n" +
+		`<table width="100%"><tr><td width="25%">Menu ` + long + `</td><td style="width:75%">Story ` + long + `</td></tr></table>` +
+		`<table><tr><td style="width:150px">Left</td><td width="150">Right</td><td>End</td></tr></table>` +
+		`<table style="width:400px"><tr><td>Narrow</td><td>Wide</td></tr></table>`
+	f := renderRaw(t, "widths", []byte(raw))
+	ws := wordBoxes(t, f)
+	// The column is 174 mm (493 pt) wide from 18 mm (51 pt); a cell's
+	// text starts 1.5 mm (4.25 pt) in.
+	const left, col, pad = 51.0, 493.2, 4.25
+	for _, c := range []struct {
+		word string
+		x    float64
+	}{
+		{"Story", left + col/4 + pad},
+		{"Right", left + 150*0.75 + pad}, // 150 px = 112.5 pt
+		{"End", left + 300*0.75 + pad},
+	} {
+		if w := findWord(t, ws, c.word); abs(w.xMin-c.x) > 2 {
+			t.Errorf("%s starts at %.1f pt, want %.1f", c.word, w.xMin, c.x)
+		}
+	}
+	// The 400 px (300 pt) table shares what its words leave over: Wide
+	// starts well right of Narrow's end, the table ends at 300 pt.
+	if narrow, wide := findWord(t, ws, "Narrow"), findWord(t, ws, "Wide"); wide.xMin < narrow.xMax+60 || wide.xMax > left+300 {
+		t.Errorf("the 400 px table is not 400 px wide: Narrow %+v, Wide %+v", narrow, wide)
+	}
+	menu, story := findWord(t, ws, "Menu"), findWord(t, ws, "Story")
+	if abs(menu.yMin-story.yMin) > 1 {
+		t.Errorf("Menu and Story are not side by side: %+v %+v", menu, story)
+	}
+}
+
+// Cell backgrounds (bgcolor, background-color, background; hex, rgb()
+// and names; of cells, rows and table) are painted behind the whole cell,
+// below a shorter cell's text too, with the text on top; text on a dark
+// background is drawn light; cells without one stay white. Percent widths
+// hold (35% beside 65%).
+func TestPDFCellBackgrounds(t *testing.T) {
+	f := renderRaw(t, "colours", readCorpus(t)["newsletter-colours.eml"])
+	ws := wordBoxes(t, f)
+	out := filepath.Join(t.TempDir(), "page")
+	run(t, "pdftoppm", "-r", "72", "-png", "-f", "1", "-l", "1", "-singlefile", f, out) // 1 pixel a point
+	r, err := os.Open(out + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := png.Decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(x, y float64) [3]int {
+		c := color.RGBAModel.Convert(img.At(int(x), int(y))).(color.RGBA)
+		return [3]int{int(c.R), int(c.G), int(c.B)}
+	}
+	near := func(a, b [3]int) bool {
+		return abs(float64(a[0]-b[0])) < 12 && abs(float64(a[1]-b[1])) < 12 && abs(float64(a[2]-b[2])) < 12
+	}
+	heads := []wordBox{}
+	for _, w := range ws {
+		if w.text == "Harbour" {
+			heads = append(heads, w)
+		}
+	}
+	opening, saturday, fresh, mackerel := findWord(t, ws, "Opening"), findWord(t, ws, "Saturday"), findWord(t, ws, "Fresh"), findWord(t, ws, "Mackerel")
+	price, stall, signed := findWord(t, ws, "9.50"), findWord(t, ws, "Stall"), findWord(t, ws, "signed")
+	mid := func(w wordBox) float64 { return (w.yMin + w.yMax) / 2 }
+	for _, c := range []struct {
+		what string
+		x, y float64
+		want [3]int
+	}{
+		{"the title cell (background-color)", heads[len(heads)-1].xMin - 2, mid(heads[len(heads)-1]), [3]int{0x1a, 0x4d, 0x80}},
+		{"the side cell (background)", opening.xMin - 2, mid(opening), [3]int{0xff, 0xf3, 0xcd}},
+		{"the side cell below its text", saturday.xMin + 5, mid(mackerel), [3]int{0xff, 0xf3, 0xcd}},
+		{"the story cell (none)", fresh.xMin - 2, mid(fresh), [3]int{255, 255, 255}},
+		{"the price cell (bgcolor name)", price.xMin - 2, mid(price), [3]int{255, 182, 193}},
+		{"the head row (rgb())", stall.xMin - 2, mid(stall), [3]int{220, 237, 200}},
+		{"the footer (bgcolor)", signed.xMin - 3, mid(signed), [3]int{0x33, 0x33, 0x33}},
+	} {
+		if got := at(c.x, c.y); !near(got, c.want) {
+			t.Errorf("%s at (%.0f, %.0f): colour %v, want %v", c.what, c.x, c.y, got, c.want)
+		}
+	}
+	// The footer's words are drawn light on the dark background.
+	light := 0
+	for x := signed.xMin; x < signed.xMax; x++ {
+		for y := signed.yMin; y < signed.yMax; y++ {
+			if c := at(x, y); c[0] > 200 {
+				light++
+			}
+		}
+	}
+	if light < 10 {
+		t.Errorf("the footer's text is not light on its dark background (%d light pixels)", light)
+	}
+	if want := 51 + 0.35*493.2 + 4.25; abs(fresh.xMin-want) > 2 {
+		t.Errorf("the 65%% column starts at %.1f pt, want %.1f", fresh.xMin, want)
 	}
 }

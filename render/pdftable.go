@@ -36,10 +36,17 @@ func tableCols(t block) int {
 	return min(cols, maxTableCols)
 }
 
-// columnWidths shares width mm among the columns of t.
-func (d *pdfDoc) columnWidths(t block, width float64) []float64 {
+// columnWidths shares width mm among the columns of t. A width the
+// message gives a table is kept (within the page) and one it gives a cell
+// is its column's, both as browsers take them: a column is never narrower
+// than its longest word, and a table wider than its columns want gives the
+// rest to the columns without a width.
+func (d *pdfDoc) columnWidths(t block, width float64) (widths []float64, least float64) {
+	if t.width.v > 0 {
+		width = min(width, t.width.mm(width))
+	}
 	cols := tableCols(t)
-	minW, maxW := make([]float64, cols), make([]float64, cols)
+	minW, maxW, asked := make([]float64, cols), make([]float64, cols), make([]float64, cols)
 	for _, r := range t.rows {
 		col := 0
 		for _, c := range r {
@@ -49,8 +56,16 @@ func (d *pdfDoc) columnWidths(t block, width float64) []float64 {
 			if c.span == 1 {
 				lo, hi := d.cellWidths(c.blocks, width)
 				minW[col], maxW[col] = max(minW[col], lo+2*cellPadX), max(maxW[col], hi+2*cellPadX)
+				if c.width.v > 0 {
+					asked[col] = max(asked[col], min(c.width.mm(width), width))
+				}
 			}
 			col += c.span
+		}
+	}
+	for i, a := range asked {
+		if a > 0 {
+			maxW[i] = max(a, minW[i])
 		}
 	}
 	var sumMin, sumMax float64
@@ -85,7 +100,27 @@ func (d *pdfDoc) columnWidths(t block, width float64) []float64 {
 			extra -= give
 		}
 	}
-	return out
+	if t.width.v > 0 {
+		// A table as wide as asked: the rest to the columns without a
+		// width, or to all in proportion when every one has a width.
+		var sum, free float64
+		for i, w := range out {
+			sum += w
+			if asked[i] == 0 {
+				free += w
+			}
+		}
+		for i := range out {
+			switch {
+			case sum >= width:
+			case free > 0 && asked[i] == 0:
+				out[i] += (width - sum) * out[i] / free
+			case free == 0:
+				out[i] *= width / sum
+			}
+		}
+	}
+	return out, sumMin
 }
 
 // cellWidths returns the width of a cell's longest word (or image) and of
@@ -101,10 +136,13 @@ func (d *pdfDoc) cellWidths(bs []block, limit float64) (lo, hi float64) {
 				h = l
 			}
 		case bTable:
-			for _, w := range d.columnWidths(b, limit) {
+			// At least its columns' longest words, at most as wide as
+			// laid out (a table of width 100% takes the whole cell).
+			ws, least := d.columnWidths(b, limit)
+			for _, w := range ws {
 				h += w
 			}
-			l = h
+			l = least
 		case bRule:
 		default:
 			ws, _ := d.words(b.spans, blockStyle(b))
@@ -130,7 +168,7 @@ func (d *pdfDoc) cellWidths(bs []block, limit float64) (lo, hi float64) {
 
 // table draws a bTable block from x to the right edge.
 func (d *pdfDoc) table(t block, x float64) {
-	widths := d.columnWidths(t, d.right-x)
+	widths, _ := d.columnWidths(t, d.right-x)
 	savedLeft, savedRight := d.left, d.right
 	defer func() { d.left, d.right = savedLeft, savedRight }()
 	edges := make([]float64, len(widths)+1)
@@ -138,11 +176,23 @@ func (d *pdfDoc) table(t block, x float64) {
 	for i, w := range widths {
 		edges[i+1] = edges[i] + w
 	}
+	savedFills := d.fills
+	defer func() { d.fills = savedFills }()
+	var outer *fill // the background of the cell around the table
+	if n := len(savedFills); n > 0 {
+		outer = &savedFills[n-1]
+	}
 	for _, r := range t.rows {
 		d.need(2*cellPadY + defaultLH)
 		top, topPage := d.y, d.f.PageNo()
 		endY, endPage := top, topPage
 		var bounds []float64 // the row's cell edges, for the borders
+		type cellEnd struct {
+			f    fill
+			y    float64
+			page int
+		}
+		var ends []cellEnd // the cells with a background, where their content ends
 		col := 0
 		for _, c := range r {
 			if col >= len(widths) {
@@ -153,21 +203,75 @@ func (d *pdfDoc) table(t block, x float64) {
 			d.toPage(topPage)
 			d.y = top + cellPadY
 			d.left, d.right = edges[col]+cellPadX, edges[next]-cellPadX
+			// A cell's background, or the one around the table, is laid
+			// strip by strip under its content (drawBars) and then below it.
+			d.fills = savedFills
+			if bg := c.bg; bg != nil || outer != nil {
+				f := fill{x0: edges[col], x1: edges[next]}
+				if bg != nil {
+					f.color = *bg
+				} else {
+					f.color = outer.color
+				}
+				d.fills = append(savedFills[:len(savedFills):len(savedFills)], f)
+				d.fillRect(f.color, f.x0, top, f.x1, top+cellPadY)
+			}
 			d.blocks(trimSpace(c.blocks))
+			if len(d.fills) > len(savedFills) {
+				ends = append(ends, cellEnd{f: d.fills[len(d.fills)-1], y: d.y, page: d.f.PageNo()})
+			}
 			if p := d.f.PageNo(); p > endPage || p == endPage && d.y > endY {
 				endY, endPage = d.y, p
 			}
 			col = next
 		}
 		bounds = append(bounds, edges[col])
+		d.fills = savedFills
+		bottom := endY + cellPadY
+		// Below each cell's content to the row's end, and beside the
+		// table within the cell around it: nothing is drawn there yet.
+		for _, e := range ends {
+			d.fillPages(e.f.color, e.f.x0, e.f.x1, e.y, e.page, bottom, endPage)
+		}
+		if outer != nil {
+			d.fillPages(outer.color, outer.x0, bounds[0], top, topPage, bottom, endPage)
+			d.fillPages(outer.color, bounds[len(bounds)-1], outer.x1, top, topPage, bottom, endPage)
+		}
 		d.left, d.right = savedLeft, savedRight
 		d.toPage(endPage)
-		d.y = endY + cellPadY
+		d.y = bottom
 		if t.border {
 			d.cellBorders(bounds, top, topPage)
 		}
 	}
 	d.toPage(d.f.PageCount())
+}
+
+// fillPages paints from (y0 on page p0) to (y1 on page p1) between x0 and
+// x1, on each page between.
+func (d *pdfDoc) fillPages(color [3]int, x0, x1, y0 float64, p0 int, y1 float64, p1 int) {
+	for p := p0; p <= p1; p++ {
+		d.toPage(p)
+		a, b := marginT, pageH-marginB
+		if p == p0 {
+			a = y0
+		}
+		if p == p1 {
+			b = y1
+		}
+		d.fillRect(color, x0, a, x1, b)
+	}
+}
+
+// fillRect paints a rectangle; the fill colour, which text also uses
+// (pdfDoc.text), is set again before the next text.
+func (d *pdfDoc) fillRect(color [3]int, x0, y0, x1, y1 float64) {
+	if x1 <= x0 || y1 <= y0 {
+		return
+	}
+	d.f.SetFillColor(color[0], color[1], color[2])
+	d.f.Rect(x0, y0, x1-x0, y1-y0, "F")
+	d.curColor = [3]int{-1, -1, -1}
 }
 
 // cellBorders draws the lines around one row's cells, on each page the

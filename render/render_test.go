@@ -37,6 +37,7 @@ var corpus = map[string]corpusCase{
 	"hebrew-1255.eml":           {"Meeting update – הפגישה נדחתה", "הפגישה נדחתה ליום ראשון", 'ש', nil},
 	"arabic.eml":                {"Booking confirmed – تأكيد الحجز", "تم تأكيد حجزك", 'ع', nil},
 	"emoji.eml":                 {"Party tonight 🎉🍕 at 8", "bring snacks", 0, nil},
+	"historic-scripts.eml":      {"Gothic 𐌰𐌱𐌲 and math 𝐀𝔸", "Runic: ᚠᚢᚦᚨ", '𐌰', nil},
 	"malformed-boundary.eml":    {"Broken boundary test", "does not match this body marker", 0, nil},
 	"malformed-missing-end.eml": {"Truncated multipart", "Second part was cut off", 0, nil},
 	"malformed-base64.eml":      {"Broken base64 inside", "This text is readable", 0, []string{"data.bin"}},
@@ -56,6 +57,7 @@ var corpus = map[string]corpusCase{
 	"styles.eml":                {"Text styles in HTML", "bold italic words", 0, nil},
 	"plain-table.eml":           {"April numbers in a plain text table", "here are the numbers for April", 0, nil},
 	"newsletter-columns.eml":    {"Neighbourhood Letter, April", "community garden opens its gates", 0, nil},
+	"newsletter-colours.eml":    {"Harbour Market weekly", "smoked mackerel from the Jensen boat", 0, nil},
 	"bidi-mixed.eml":            {"Mixed directions: פגישה", "הפגישה נדחתה ליום ראשון", 'ש', nil},
 	"image-attachments.eml":     {"Pictures from the excursion", "three pictures from the excursion", 0, []string{"red.png", "lake.jpg", "green.gif"}},
 }

@@ -90,6 +90,31 @@ func headerFields(h header) []field {
 	return out
 }
 
+// maxHeaderShow caps each header field in the PDF and the DOCX (some ten
+// lines): a To of thousands of addresses is no use there, and the .eml
+// keeps it all.
+const maxHeaderShow = 1000
+
+// shortenField cuts a header value longer than maxHeaderShow bytes after
+// the last whole address (or word) that fits, and adds an ellipsis.
+func shortenField(v string) (string, bool) {
+	if len(v) <= maxHeaderShow {
+		return v, false
+	}
+	cut := strings.ToValidUTF8(v[:maxHeaderShow], "")
+	if i := strings.LastIndex(cut, ", "); i > maxHeaderShow/2 {
+		cut = cut[:i+1]
+	} else if i := strings.LastIndexByte(cut, ' '); i > maxHeaderShow/2 {
+		cut = cut[:i]
+	}
+	return cut + " …", true
+}
+
+// shortenedNote says under a shortened field where the whole one is.
+func shortenedNote(label, full, where string) string {
+	return "(" + label + " shortened here: it is " + formatSize(len(full)) + " long; the complete field is in " + where + ")"
+}
+
 // stripControls removes control characters but tab and newline (a NUL
 // would make grep call the file binary).
 func stripControls(b []byte) []byte {
