@@ -57,7 +57,7 @@ func (c *Cache) Fill(ctx context.Context, workers int, verify bool, report func(
 				p.New++
 				p.NewBytes += m.Size
 			}
-			if len(batch) == aheadCount || bytes >= aheadBytes || i == len(msgs)-1 {
+			if len(batch) == fillCount || bytes >= aheadBytes || i == len(msgs)-1 {
 				jobs = append(jobs, job{info.Name, batch})
 				batch, bytes = nil, 0
 			}
@@ -136,3 +136,11 @@ func (c *Cache) Fill(ctx context.Context, workers int, verify bool, report func(
 	}
 	return errors.Join(append([]error{syncErr}, errs...)...)
 }
+
+// fillCount is how many messages Fill asks for in one UID FETCH (bytes
+// are bounded by aheadBytes, as for read-ahead). A worker waits one round
+// trip between its batches, so at a distance small batches cost: with 32
+// per batch a 5,000-message sync 30 ms away took 0.96 of mbsync's time,
+// with 256 0.72 (mailfs-bench -only sync -rtt 30ms, medians of 3). Bodies
+// stream to disk, so the count does not change memory.
+const fillCount = 256
