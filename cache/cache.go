@@ -105,6 +105,7 @@ type folder struct {
 	rank    []int32 // position of msgs[i] in order
 	lastPos int     // position last opened
 	ahead   int     // position up to which bodies were requested
+	aheadN  int     // messages in the next read-ahead batch
 }
 
 // Open opens (creating if needed) the cache in dir. Only one process may use

@@ -9,9 +9,15 @@ import (
 // another in name order. When the messages opened in a folder follow that
 // order, the next ones are fetched before they are asked for: in batches
 // of one UID FETCH each, bounded by count and bytes, on at most
-// aheadBatches connections so that other reads are not starved.
+// aheadBatches connections so that other reads are not starved. A batch
+// starts at aheadCount messages and doubles while reading stays
+// sequential, up to aheadMax: each batch costs a round trip, so a server
+// far away needs big ones (a cold mount+rsync 30 ms away took 3.2 times
+// mbsync's time with 32 per batch, 2.1 with 128), while a tool that reads
+// only the first few files should not cause hundreds to be fetched.
 const (
 	aheadCount   = 32
+	aheadMax     = 256
 	aheadBytes   = 32 << 20
 	aheadBatches = 2
 )
@@ -30,7 +36,7 @@ func (f *folder) ensureOrder() {
 	for pos, i := range f.order {
 		f.rank[i] = int32(pos)
 	}
-	f.lastPos, f.ahead = -1<<30, -1 // the first open is not sequential
+	f.lastPos, f.ahead, f.aheadN = -1<<30, -1, aheadCount // the first open is not sequential
 }
 
 // readAhead is told of every open of a message and starts a batch fetch of
@@ -50,7 +56,10 @@ func (c *Cache) readAhead(name string, m Msg) {
 	p := int(f.rank[i])
 	sequential := p > f.lastPos && p <= f.lastPos+4 // forward, skipping at most a few
 	f.lastPos = p
-	if !sequential || f.ahead >= p+aheadCount/2 {
+	if !sequential {
+		f.aheadN = aheadCount
+	}
+	if !sequential || f.ahead >= p+f.aheadN/2 {
 		f.mu.Unlock()
 		return
 	}
@@ -62,7 +71,9 @@ func (c *Cache) readAhead(name string, m Msg) {
 	}
 	var batch []Msg
 	var bytes int64
-	for q := max(f.ahead+1, p+1); q < len(f.order) && len(batch) < aheadCount && bytes < aheadBytes; q++ {
+	n := f.aheadN
+	f.aheadN = min(2*n, aheadMax)
+	for q := max(f.ahead+1, p+1); q < len(f.order) && len(batch) < n && bytes < aheadBytes; q++ {
 		next := f.msgs[f.order[q]]
 		batch = append(batch, next)
 		bytes += next.Size
